@@ -1,0 +1,69 @@
+// Per-arch building blocks shared by the kernel implementations (*_impl.h). Included only by the
+// per-arch translation units (arch_*.cpp). Everything sits in an anonymous namespace: the linker
+// must never merge a function compiled with AVX-512 flags into code that runs on an older CPU,
+// which it would do with an ordinary inline function or template instantiated in two TUs.
+#pragma once
+
+#include <xsimd/xsimd.hpp>
+
+#include <type_traits>
+
+namespace trainer::cpu {
+namespace {
+
+template <class Arch>
+struct ArchTraits;
+
+template <>
+struct ArchTraits<xsimd::sse2> {
+  static constexpr bool fused = false;  // no FMA: a*b+c rounds twice (deterministic with itself)
+  static constexpr int gemm_rows = 6;   // 6x2 accumulators + 2 loads + 1 broadcast of 16 registers
+};
+template <>
+struct ArchTraits<xsimd::fma3<xsimd::avx2>> {
+  static constexpr bool fused = true;
+  static constexpr int gemm_rows = 6;
+};
+template <>
+struct ArchTraits<xsimd::avx512bw> {
+  static constexpr bool fused = true;
+  static constexpr int gemm_rows = 12;  // 12x2 accumulators + 3 of 32 registers
+};
+
+template <class Arch>
+using Vec = xsimd::batch<float, Arch>;
+
+// The one multiply-add of the kernels: fused (single rounding) wherever the arch has FMA.
+template <class Arch>
+inline Vec<Arch> madd(Vec<Arch> a, Vec<Arch> b, Vec<Arch> c) {
+  if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
+    // xsimd 8.1 has no avx512 fma kernel and silently computes a*b+c unfused: call the intrinsic.
+    return _mm512_fmadd_ps(a, b, c);
+  } else if constexpr (ArchTraits<Arch>::fused) {
+    return xsimd::fma(a, b, c);
+  } else {
+    return a * b + c;
+  }
+}
+
+template <class Arch>
+inline float madd_scalar(float a, float b, float c) {
+  if constexpr (ArchTraits<Arch>::fused) {
+    return __builtin_fmaf(a, b, c);
+  } else {
+    return a * b + c;
+  }
+}
+
+// ReLU as a select, not max(): max(-0, 0) differs between instruction sets, z > 0 ? z : +0 does
+// not.
+template <class Arch>
+inline Vec<Arch> relu(Vec<Arch> z) {
+  return xsimd::select(z > Vec<Arch>(0.0f), z, Vec<Arch>(0.0f));
+}
+inline float relu_scalar(float z) {
+  return z > 0.0f ? z : 0.0f;
+}
+
+}  // namespace
+}  // namespace trainer::cpu

@@ -1,0 +1,54 @@
+// Arguments of the model's ops, shared by the CPU kernels (kernels/cpu) and the CUDA kernels
+// (kernels/cuda): raw pointers, sizes and strides in row-major float32, never xtensor objects
+// (their alignment differs per arch). Pointers are in the memory of the backend that runs the op.
+#pragma once
+
+#include <cstddef>
+
+namespace trainer {
+
+enum class Activation { none, relu, sigmoid };
+
+// C(r, c) = epilogue( sum_{p ascending} A(r, p) * B(p, c) ),  A(r, p) = a[r*a_row_stride +
+// p*a_depth_stride] The strides let one kernel serve both X·Wᵀ-shaped products (A row-major) and
+// dZᵀ·X (A transposed). Epilogue, in this order: + bias[c] (if bias), activation, then zeroed where
+// mask(r, c) <= 0 (if mask).
+struct GemmArgs {
+  int rows = 0, cols = 0, depth = 0;
+  const float* a = nullptr;
+  std::ptrdiff_t a_row_stride = 0, a_depth_stride = 0;
+  const float* b = nullptr;  // B(p, c) = b[p*ldb + c]
+  std::ptrdiff_t ldb = 0;
+  float* c = nullptr;
+  std::ptrdiff_t ldc = 0;
+  const float* bias = nullptr;
+  Activation activation = Activation::none;
+  const float* mask =
+      nullptr;  // ReLU backward through the stored activation mask(r, c) = mask[r*ldmask + c]
+  std::ptrdiff_t ldmask = 0;
+};
+
+// Mean squared error against the target and its gradient through the output activation:
+//   d = y - x;  dz = act'(y) * (d * scale);  column_sse[c] = sum_{r ascending} d*d
+struct MseArgs {
+  int rows = 0, cols = 0;
+  const float* y = nullptr;  // output activations [rows, cols]
+  const float* x = nullptr;  // targets [rows, cols]
+  float* dz = nullptr;  // gradient w.r.t. the output pre-activation [rows, cols]; null: loss only
+  float* column_sse = nullptr;  // [cols]
+  float scale = 0;              // 2 / (rows * cols): the gradient of the mean
+  Activation activation = Activation::relu;
+};
+
+// Adam with Keras' placement of epsilon:
+//   m += (g - m)(1 - beta1);  v += (g² - v)(1 - beta2);  w -= (m·alpha) / (sqrt(v) + epsilon)
+// alpha = lr·sqrt(1 - beta2^t)/(1 - beta1^t) is computed once per step by the caller.
+struct AdamArgs {
+  float* params = nullptr;
+  const float* grads = nullptr;
+  float* m = nullptr;
+  float* v = nullptr;
+  float alpha = 0, one_minus_beta1 = 0, one_minus_beta2 = 0, epsilon = 0;
+};
+
+}  // namespace trainer

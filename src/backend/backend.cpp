@@ -1,0 +1,28 @@
+#include <cstdlib>
+
+#include "backend/cpu_backend.h"
+#include "util/errors.h"
+#include "util/system_info.h"
+
+namespace trainer {
+
+std::unique_ptr<Backend> make_cpu_backend(const BackendRequest& request) {
+  cpu::SimdArch arch = cpu::best_supported_arch();
+  if (const char* forced = std::getenv("TRAINER_SIMD"); forced && *forced) {
+    std::optional<cpu::SimdArch> parsed = cpu::parse_simd_arch(forced);
+    if (!parsed) {
+      throw UsageError(std::string("TRAINER_SIMD=") + forced +
+                       ": unknown SIMD arch (allowed: sse2, avx2, avx512)");
+    }
+    if (!cpu::cpu_supports(*parsed)) {
+      throw UsageError(std::string("TRAINER_SIMD=") + forced +
+                       ": this CPU does not support it (supported: " + cpu::supported_arch_list() +
+                       ")");
+    }
+    arch = *parsed;
+  }
+  const int threads = request.threads > 0 ? request.threads : usable_cpu_count();
+  return std::make_unique<CpuBackend>(arch, threads);
+}
+
+}  // namespace trainer

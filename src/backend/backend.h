@@ -1,0 +1,56 @@
+// The backend seam: a device that owns memory and runs the model's ops. The model's step is written
+// once (model/autoencoder.cpp) as a sequence of these calls; the training loop never asks which
+// device it is on. Pointers passed to ops are in the backend's own memory (host memory for the CPU,
+// device memory for CUDA); upload/download are the only crossings. Ops may run asynchronously
+// with respect to the host until download() or synchronize().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "kernels/op_args.h"
+
+namespace trainer {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // e.g. "cpu (avx512, 2 threads)"
+  virtual std::string description() const = 0;
+
+  // Memory owned by the backend until it is destroyed; zero-filled, aligned for any vector type.
+  virtual void* allocate(std::size_t bytes) = 0;
+  template <class T>
+  T* allocate_array(std::size_t count) {
+    return static_cast<T*>(allocate(count * sizeof(T)));
+  }
+  virtual void upload(void* device_dst, const void* host_src, std::size_t bytes) = 0;
+  virtual void download(void* host_dst, const void* device_src, std::size_t bytes) = 0;
+  virtual void synchronize() = 0;
+
+  // out[i, :] = images[rows[i], :] / 255 for i in [0, count)
+  virtual void gather_normalize(const std::uint8_t* images, int width, const std::uint32_t* rows,
+                                int count, float* out) = 0;
+  // out[cols, rows] = in[rows, cols]ᵀ
+  virtual void transpose(const float* in, int rows, int cols, float* out) = 0;
+  virtual void gemm(const GemmArgs& args) = 0;
+  // out[c] = sum over rows (ascending) of x[r, c], x row stride = cols
+  virtual void column_sum(const float* x, int rows, int cols, float* out) = 0;
+  virtual void mse_backward(const MseArgs& args) = 0;
+  // *out = x[0] + x[1] + ... + x[count-1], left to right
+  virtual void sum(const float* x, int count, float* out) = 0;
+  virtual void adam(const AdamArgs& args, std::size_t count) = 0;
+};
+
+struct BackendRequest {
+  int threads = 0;  // 0: every usable core
+};
+
+// The CPU backend with the SIMD arch from $TRAINER_SIMD or the best this CPU supports.
+// Throws UsageError for an unknown or unsupported TRAINER_SIMD value.
+std::unique_ptr<Backend> make_cpu_backend(const BackendRequest& request);
+
+}  // namespace trainer

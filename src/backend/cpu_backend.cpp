@@ -1,0 +1,102 @@
+#include "backend/cpu_backend.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace trainer {
+namespace {
+
+// Work-split granularity. Tile sizes are multiples of every arch's register tile (rows: 6 and 12,
+// columns: 8, 16 and 32) so that splitting adds no ragged edges inside the kernels.
+constexpr int kGemmRowBlock = 48;
+constexpr int kGemmColBlock = 128;
+constexpr int kColumnBlock = 64;
+constexpr int kRowBlock = 16;
+constexpr std::size_t kElementBlock = 16384;
+
+int blocks(std::size_t extent, std::size_t block) {
+  return int((extent + block - 1) / block);
+}
+cpu::Range block_range(int index, int block, int extent) {
+  const int begin = index * block;
+  return {begin, begin + block < extent ? begin + block : extent};
+}
+
+}  // namespace
+
+CpuBackend::CpuBackend(cpu::SimdArch arch, int threads)
+    : kernels_(cpu::kernel_table(arch)), pool_(threads) {}
+
+CpuBackend::~CpuBackend() {
+  for (void* p : allocations_) std::free(p);
+}
+
+std::string CpuBackend::description() const {
+  return std::string("cpu (") + cpu::simd_arch_name(kernels_.arch) + ", " +
+         std::to_string(threads()) + (threads() == 1 ? " thread)" : " threads)");
+}
+
+void* CpuBackend::allocate(std::size_t bytes) {
+  const std::size_t rounded = (bytes + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, rounded ? rounded : 64);
+  if (!p) throw std::bad_alloc();
+  std::memset(p, 0, rounded);
+  allocations_.push_back(p);
+  return p;
+}
+
+void CpuBackend::upload(void* device_dst, const void* host_src, std::size_t bytes) {
+  std::memcpy(device_dst, host_src, bytes);
+}
+
+void CpuBackend::download(void* host_dst, const void* device_src, std::size_t bytes) {
+  std::memcpy(host_dst, device_src, bytes);
+}
+
+void CpuBackend::gather_normalize(const std::uint8_t* images, int width, const std::uint32_t* rows,
+                                  int count, float* out) {
+  pool_.run(blocks(count, kRowBlock), [&](int i) {
+    cpu::gather_normalize(images, width, rows, out, block_range(i, kRowBlock, count));
+  });
+}
+
+void CpuBackend::transpose(const float* in, int rows, int cols, float* out) {
+  pool_.run(blocks(rows, 32),
+            [&](int i) { cpu::transpose(in, rows, cols, out, block_range(i, 32, rows)); });
+}
+
+void CpuBackend::gemm(const GemmArgs& args) {
+  const int row_blocks = blocks(args.rows, kGemmRowBlock);
+  const int col_blocks = blocks(args.cols, kGemmColBlock);
+  pool_.run(row_blocks * col_blocks, [&](int i) {
+    kernels_.gemm(args, block_range(i / col_blocks, kGemmRowBlock, args.rows),
+                  block_range(i % col_blocks, kGemmColBlock, args.cols));
+  });
+}
+
+void CpuBackend::column_sum(const float* x, int rows, int cols, float* out) {
+  pool_.run(blocks(cols, kColumnBlock), [&](int i) {
+    kernels_.column_sum(x, rows, cols, out, block_range(i, kColumnBlock, cols));
+  });
+}
+
+void CpuBackend::mse_backward(const MseArgs& args) {
+  pool_.run(blocks(args.cols, kColumnBlock),
+            [&](int i) { kernels_.mse_backward(args, block_range(i, kColumnBlock, args.cols)); });
+}
+
+void CpuBackend::sum(const float* x, int count, float* out) {
+  float total = 0.0f;
+  for (int i = 0; i < count; ++i) total = total + x[i];
+  *out = total;
+}
+
+void CpuBackend::adam(const AdamArgs& args, std::size_t count) {
+  pool_.run(blocks(count, kElementBlock), [&](int i) {
+    const std::size_t begin = std::size_t(i) * kElementBlock;
+    kernels_.adam(args, begin, begin + kElementBlock < count ? begin + kElementBlock : count);
+  });
+}
+
+}  // namespace trainer

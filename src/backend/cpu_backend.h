@@ -1,0 +1,43 @@
+// The CPU backend: host memory, xsimd kernels of one arch, work spread over a thread pool by output
+// tiles (never by reduction), so results do not depend on the thread count.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "backend/backend.h"
+#include "kernels/cpu/kernels.h"
+#include "util/thread_pool.h"
+
+namespace trainer {
+
+class CpuBackend final : public Backend {
+ public:
+  CpuBackend(cpu::SimdArch arch, int threads);
+  ~CpuBackend() override;
+
+  std::string description() const override;
+  cpu::SimdArch arch() const { return kernels_.arch; }
+  int threads() const { return pool_.size(); }
+
+  void* allocate(std::size_t bytes) override;
+  void upload(void* device_dst, const void* host_src, std::size_t bytes) override;
+  void download(void* host_dst, const void* device_src, std::size_t bytes) override;
+  void synchronize() override {}
+
+  void gather_normalize(const std::uint8_t* images, int width, const std::uint32_t* rows, int count,
+                        float* out) override;
+  void transpose(const float* in, int rows, int cols, float* out) override;
+  void gemm(const GemmArgs& args) override;
+  void column_sum(const float* x, int rows, int cols, float* out) override;
+  void mse_backward(const MseArgs& args) override;
+  void sum(const float* x, int count, float* out) override;
+  void adam(const AdamArgs& args, std::size_t count) override;
+
+ private:
+  const cpu::KernelTable& kernels_;
+  ThreadPool pool_;
+  std::vector<void*> allocations_;
+};
+
+}  // namespace trainer

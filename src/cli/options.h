@@ -1,0 +1,21 @@
+// Strict parsing of flag values: the whole text must be a value in range, or a UsageError names the
+// flag, what is allowed and what was given.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+
+namespace trainer {
+
+std::int64_t parse_integer_flag(const std::string& flag, const std::string& text, std::int64_t min,
+                                std::int64_t max);
+std::uint64_t parse_unsigned_flag(const std::string& flag, const std::string& text);
+// A finite number in (0, max].
+double parse_positive_flag(const std::string& flag, const std::string& text, double max);
+// One of `choices`, returned as given.
+std::string parse_choice_flag(const std::string& flag, const std::string& text,
+                              std::initializer_list<const char*> choices);
+std::string parse_path_flag(const std::string& flag, const std::string& text);
+
+}  // namespace trainer

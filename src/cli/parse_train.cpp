@@ -1,0 +1,89 @@
+#include "cli/parse_train.h"
+
+#include <cxxopts.hpp>
+
+#include "cli/options.h"
+#include "data/dataset.h"
+#include "util/errors.h"
+
+namespace trainer {
+namespace {
+
+cxxopts::Options train_options() {
+  cxxopts::Options options("trainer", "Train the MNIST dense autoencoder (784-128-128-128-784).");
+  options.custom_help("[train] [flags]");
+  options.positional_help("");
+  auto text = [] { return cxxopts::value<std::string>(); };
+  // Values are taken as text and checked by cli/options.cpp, whose errors name the flag.
+  options.add_options()("epochs", "Total number of epochs to train (1..1000000)",
+                        text()->default_value("2"))(
+      "model-dir", "Where the model, metrics and pictures go", text()->default_value("model"))(
+      "data-dir",
+      "Dataset cache (default: $TRAINER_DATA_DIR, $XDG_CACHE_HOME/trainer, "
+      "$HOME/.cache/trainer, ./data)",
+      text())("dataset", "mnist|fashion-mnist", text()->default_value("mnist"))(
+      "batch-size", "Images per step; the last partial batch is kept (1..60000)",
+      text()->default_value("256"))("learning-rate", "Adam learning rate (0..10]",
+                                    text()->default_value("0.01"))(
+      "hidden", "Width of the two hidden layers (1..4096)", text()->default_value("128"))(
+      "code", "Width of the code layer (1..4096)", text()->default_value("128"))(
+      "output-activation", "relu|sigmoid", text()->default_value("relu"))(
+      "seed", "Seeds initialisation and shuffling (0..2^64-1)", text()->default_value("42"))(
+      "threads", "CPU threads (1..1024; default: every usable core)", text())(
+      "no-shuffle", "Visit images in file order every epoch")(
+      "limit", "Train on the first N images and test on the first min(N, 10000) (1..60000)",
+      text())("h,help", "Show this help")("version", "Print version and build information");
+  return options;
+}
+
+}  // namespace
+
+std::variant<TrainConfig, ShowHelp, ShowVersion> parse_train_args(
+    const std::vector<std::string>& args) {
+  cxxopts::Options options = train_options();
+  std::vector<const char*> argv = {"trainer"};
+  for (const std::string& arg : args) argv.push_back(arg.c_str());
+  cxxopts::ParseResult result;
+  try {
+    result = options.parse(int(argv.size()), argv.data());
+  } catch (const cxxopts::exceptions::exception& e) {
+    throw UsageError(e.what());
+  }
+  if (!result.unmatched().empty()) {
+    throw UsageError("unexpected argument '" + result.unmatched().front() +
+                     "' (see trainer --help)");
+  }
+  if (result.count("help")) {
+    return ShowHelp{
+        options.help() +
+        "\nCommands:\n  train   (default) train, then write <model-dir>/saved_model and "
+        "metrics.jsonl\n\nEnvironment:\n  TRAINER_SIMD=sse2|avx2|avx512   force the CPU "
+        "kernels' instruction set\n  TRAINER_DATA_DIR               dataset cache directory\n"};
+  }
+  if (result.count("version")) return ShowVersion{};
+
+  auto value = [&](const char* flag) { return result[flag].as<std::string>(); };
+  TrainConfig config;
+  config.epochs = int(parse_integer_flag("epochs", value("epochs"), 1, 1000000));
+  config.model_dir = parse_path_flag("model-dir", value("model-dir"));
+  if (result.count("data-dir")) config.data_dir = parse_path_flag("data-dir", value("data-dir"));
+  config.dataset = parse_choice_flag("dataset", value("dataset"), {"mnist", "fashion-mnist"});
+  config.batch_size = int(parse_integer_flag("batch-size", value("batch-size"), 1, 60000));
+  config.adam.learning_rate = parse_positive_flag("learning-rate", value("learning-rate"), 10.0);
+  config.shape.hidden = int(parse_integer_flag("hidden", value("hidden"), 1, 4096));
+  config.shape.code = int(parse_integer_flag("code", value("code"), 1, 4096));
+  config.shape.output_activation =
+      parse_choice_flag("output-activation", value("output-activation"), {"relu", "sigmoid"}) ==
+              "relu"
+          ? Activation::relu
+          : Activation::sigmoid;
+  config.seed = parse_unsigned_flag("seed", value("seed"));
+  if (result.count("threads"))
+    config.threads = int(parse_integer_flag("threads", value("threads"), 1, 1024));
+  config.shuffle = result.count("no-shuffle") == 0;
+  if (result.count("limit"))
+    config.limit = int(parse_integer_flag("limit", value("limit"), 1, 60000));
+  return config;
+}
+
+}  // namespace trainer

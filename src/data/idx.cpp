@@ -1,0 +1,139 @@
+#include "data/idx.h"
+
+#include <zlib.h>
+
+#include <cerrno>
+#include <fstream>
+
+#include "util/errors.h"
+
+namespace trainer {
+namespace {
+
+constexpr std::uint32_t kImagesMagic = 0x00000803;
+constexpr std::uint32_t kLabelsMagic = 0x00000801;
+
+std::uint32_t big_endian_u32(const std::vector<std::uint8_t>& bytes, std::size_t at) {
+  return std::uint32_t(bytes[at]) << 24 | std::uint32_t(bytes[at + 1]) << 16 |
+         std::uint32_t(bytes[at + 2]) << 8 | std::uint32_t(bytes[at + 3]);
+}
+
+std::string hex_magic(std::uint32_t magic) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%08x", magic);
+  return text;
+}
+
+// Checks magic and that the payload is exactly the size the header announces.
+void check_header(const std::vector<std::uint8_t>& bytes, const std::string& name,
+                  std::uint32_t magic, std::size_t header_bytes, const char* kind) {
+  if (bytes.size() >= 4 && big_endian_u32(bytes, 0) != magic) {
+    throw RuntimeFailure(name + ": not an IDX " + kind + " file (magic " +
+                         hex_magic(big_endian_u32(bytes, 0)) + ", expected " + hex_magic(magic) +
+                         ")");
+  }
+  if (bytes.size() < header_bytes) {
+    throw RuntimeFailure(name + ": truncated IDX header (" + std::to_string(bytes.size()) +
+                         " bytes, need " + std::to_string(header_bytes) + ")");
+  }
+}
+
+void check_payload(const std::vector<std::uint8_t>& bytes, const std::string& name,
+                   std::size_t header_bytes, std::uint64_t expected, const std::string& dims) {
+  std::uint64_t payload = bytes.size() - header_bytes;
+  if (payload < expected) {
+    throw RuntimeFailure(name + ": truncated: header says " + dims + " (" +
+                         std::to_string(expected) + " bytes of data) but only " +
+                         std::to_string(payload) + " follow");
+  }
+  if (payload > expected) {
+    throw RuntimeFailure(name + ": " + std::to_string(payload - expected) +
+                         " unexpected bytes after the data the header describes (" + dims + ")");
+  }
+}
+
+}  // namespace
+
+IdxImages parse_idx_images(const std::vector<std::uint8_t>& bytes, const std::string& name) {
+  check_header(bytes, name, kImagesMagic, 16, "images");
+  std::uint32_t count = big_endian_u32(bytes, 4), rows = big_endian_u32(bytes, 8),
+                cols = big_endian_u32(bytes, 12);
+  const std::string dims =
+      std::to_string(count) + " images of " + std::to_string(rows) + "x" + std::to_string(cols);
+  // Each dimension is at most 2^31 and the product is compared in 64 bits: no overflow.
+  if (count == 0 || rows == 0 || cols == 0 || count > 0x7fffffffu || rows > 0xffffu ||
+      cols > 0xffffu) {
+    throw RuntimeFailure(name + ": implausible dimensions: " + dims);
+  }
+  check_payload(bytes, name, 16, std::uint64_t(count) * rows * cols, dims);
+  IdxImages images;
+  images.count = int(count);
+  images.rows = int(rows);
+  images.cols = int(cols);
+  images.pixels.assign(bytes.begin() + 16, bytes.end());
+  return images;
+}
+
+IdxLabels parse_idx_labels(const std::vector<std::uint8_t>& bytes, const std::string& name) {
+  check_header(bytes, name, kLabelsMagic, 8, "labels");
+  std::uint32_t count = big_endian_u32(bytes, 4);
+  const std::string dims = std::to_string(count) + " labels";
+  if (count == 0 || count > 0x7fffffffu)
+    throw RuntimeFailure(name + ": implausible dimensions: " + dims);
+  check_payload(bytes, name, 8, count, dims);
+  IdxLabels labels;
+  labels.count = int(count);
+  labels.labels.assign(bytes.begin() + 8, bytes.end());
+  return labels;
+}
+
+std::vector<std::uint8_t> read_maybe_gzip(const std::filesystem::path& path,
+                                          std::size_t max_bytes) {
+  const std::string name = path.string();
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw RuntimeFailure(describe_errno(name, errno));
+  std::vector<std::uint8_t> raw((std::istreambuf_iterator<char>(file)),
+                                std::istreambuf_iterator<char>());
+  if (file.bad()) throw RuntimeFailure(describe_errno(name, errno));
+
+  const bool gzip = raw.size() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b;
+  if (!gzip) {
+    if (raw.size() > max_bytes) {
+      throw RuntimeFailure(name + ": " + std::to_string(raw.size()) + " bytes, more than the " +
+                           std::to_string(max_bytes) + " this file can hold");
+    }
+    return raw;
+  }
+
+  z_stream stream{};
+  if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK)
+    throw RuntimeFailure(name + ": zlib initialisation failed");
+  std::vector<std::uint8_t> out(max_bytes + 1);  // one spare byte detects "more than max_bytes"
+  stream.next_in = raw.data();
+  stream.avail_in = uInt(raw.size());
+  stream.next_out = out.data();
+  stream.avail_out = uInt(out.size());
+  int status = inflate(&stream, Z_FINISH);
+  const std::size_t produced = stream.total_out;
+  const std::size_t consumed = stream.total_in;
+  const char* message = stream.msg;
+  std::string detail = message ? message : "";
+  inflateEnd(&stream);
+  if (produced > max_bytes) {
+    throw RuntimeFailure(name + ": decompresses to more than " + std::to_string(max_bytes) +
+                         " bytes, more than this file can hold");
+  }
+  if (status == Z_DATA_ERROR) throw RuntimeFailure(name + ": corrupt gzip data (" + detail + ")");
+  if (status != Z_STREAM_END) {
+    throw RuntimeFailure(name + ": truncated gzip stream (ends after " + std::to_string(consumed) +
+                         " compressed bytes)");
+  }
+  if (consumed != raw.size()) {
+    throw RuntimeFailure(name + ": " + std::to_string(raw.size() - consumed) +
+                         " unexpected bytes after the end of the gzip stream");
+  }
+  out.resize(produced);
+  return out;
+}
+
+}  // namespace trainer

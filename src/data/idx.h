@@ -1,0 +1,32 @@
+// IDX files (the MNIST container format), raw or gzip-compressed, fully validated before use:
+// big-endian u32 magic 0x00000803 (images: count, rows, cols) or 0x00000801 (labels: count),
+// then exactly count*rows*cols (or count) bytes.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace trainer {
+
+struct IdxImages {
+  int count = 0, rows = 0, cols = 0;
+  std::vector<std::uint8_t> pixels;  // count x rows x cols, row-major, kept as bytes
+  int pixels_per_image() const { return rows * cols; }
+};
+
+struct IdxLabels {
+  int count = 0;
+  std::vector<std::uint8_t> labels;
+};
+
+// Parse from bytes already in memory; `name` labels error messages. Throws RuntimeFailure.
+IdxImages parse_idx_images(const std::vector<std::uint8_t>& bytes, const std::string& name);
+IdxLabels parse_idx_labels(const std::vector<std::uint8_t>& bytes, const std::string& name);
+
+// Whole file, gunzipped when it starts with the gzip magic. Refuses to produce more than
+// max_bytes (a gzip bomb or a file that is not what the catalog says). Throws RuntimeFailure.
+std::vector<std::uint8_t> read_maybe_gzip(const std::filesystem::path& path, std::size_t max_bytes);
+
+}  // namespace trainer

@@ -1,0 +1,89 @@
+#include "io/atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "util/errors.h"
+
+namespace trainer {
+namespace {
+
+// Closes the descriptor and removes the temporary file unless committed.
+class TempFile {
+ public:
+  explicit TempFile(std::filesystem::path path) : path_(std::move(path)) {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  }
+  ~TempFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(path_.c_str());
+  }
+  int fd() const { return fd_; }
+  bool close() {
+    int fd = fd_;
+    fd_ = -1;
+    return ::close(fd) == 0;
+  }
+  void commit() { committed_ = true; }
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+[[noreturn]] void fail(const std::filesystem::path& path, const char* action, int error) {
+  throw RuntimeFailure(describe_errno(path.string() + ": cannot " + action, error));
+}
+
+}  // namespace
+
+void make_directories(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) return;
+  std::filesystem::path partial;
+  for (const std::filesystem::path& part : dir) {
+    partial /= part;
+    if (std::filesystem::is_directory(partial, ec)) continue;
+    if (std::filesystem::exists(partial, ec)) {
+      throw RuntimeFailure(partial.string() + ": exists and is not a directory");
+    }
+    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
+      fail(partial, "create directory", errno);
+  }
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view contents) {
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  const std::filesystem::path temp =
+      dir / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
+  TempFile file(temp);
+  if (file.fd() < 0) fail(path, "write", errno);
+  const char* data = contents.data();
+  std::size_t left = contents.size();
+  while (left > 0) {
+    ssize_t written = ::write(file.fd(), data, left);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      fail(path, "write", errno);
+    }
+    data += written;
+    left -= std::size_t(written);
+  }
+  if (::fsync(file.fd()) != 0) fail(path, "write (fsync)", errno);
+  if (!file.close()) fail(path, "write (close)", errno);
+  if (::rename(temp.c_str(), path.c_str()) != 0) fail(path, "replace", errno);
+  file.commit();
+  // The rename itself must reach the disk, or a crash could bring back the old file.
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+}
+
+}  // namespace trainer

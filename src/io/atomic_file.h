@@ -1,0 +1,17 @@
+// Files that are either absent, the old version, or the complete new version, never a mix:
+// write to a temporary name in the same directory, fsync, rename over the target, fsync the
+// directory.
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+
+namespace trainer {
+
+// Throws RuntimeFailure naming the path and the cause; the temporary file is removed on failure.
+void write_file_atomically(const std::filesystem::path& path, std::string_view contents);
+
+// mkdir -p that reports the first component it could not create (RuntimeFailure).
+void make_directories(const std::filesystem::path& dir);
+
+}  // namespace trainer

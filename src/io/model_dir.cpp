@@ -1,0 +1,78 @@
+#include "io/model_dir.h"
+
+#include <nlohmann/json.hpp>
+
+#include "io/atomic_file.h"
+#include "io/safetensors.h"
+#include "version.h"
+
+namespace trainer {
+
+ModelDir::ModelDir(const std::filesystem::path& root) : root_(root) {
+  make_directories(root_ / "saved_model");
+}
+
+std::string config_json(const ModelLayout& layout, const TrainConfig& config,
+                        const std::string& dataset, const EpochMetrics& last) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const TensorEntry& tensor : layout.tensors) {
+    layers.push_back({{"name", tensor.name}, {"shape", tensor.shape}});
+  }
+  const ModelShape& shape = layout.shape;
+  nlohmann::json j = {
+      {"format_version", kSavedModelFormatVersion},
+      {"trainer_version", TRAINER_VERSION},
+      {"architecture",
+       {{"type", "dense_autoencoder"},
+        {"layer_sizes", {shape.input, shape.hidden, shape.code, shape.hidden, shape.input}},
+        {"hidden_activation", "relu"},
+        {"output_activation", activation_name(shape.output_activation)},
+        {"weight_layout", "[out, in], y = x W^T + b (torch.nn.Linear)"},
+        {"tensors", layers}}},
+      {"normalisation", {{"input", "uint8 pixel / 255 as float32"}, {"divisor", 255}}},
+      {"dataset", dataset},
+      {"seed", config.seed},
+      {"epochs", last.epoch},
+      {"steps", last.step},
+      {"batch_size", config.batch_size},
+      {"shuffle", config.shuffle},
+      {"optimizer",
+       {{"name", "adam"},
+        {"epsilon_placement", "keras"},
+        {"learning_rate", config.adam.learning_rate},
+        {"beta1", config.adam.beta1},
+        {"beta2", config.adam.beta2},
+        {"epsilon", config.adam.epsilon}}},
+      {"loss", "mean squared error over batch x 784"},
+      {"train_loss", last.train_loss},
+      {"test_loss", last.test_loss},
+  };
+  j["limit"] = config.limit ? nlohmann::json(*config.limit) : nlohmann::json(nullptr);
+  return j.dump(2) + "\n";
+}
+
+std::string metrics_json_line(const EpochMetrics& m) {
+  nlohmann::json j = {{"epoch", m.epoch},           {"step", m.step},
+                      {"train_loss", m.train_loss}, {"test_loss", m.test_loss},
+                      {"seconds", m.seconds},       {"images_per_second", m.images_per_second}};
+  return j.dump() + "\n";
+}
+
+void ModelDir::write_saved_model(const ModelLayout& layout, const float* params,
+                                 const TrainConfig& config, const std::string& dataset,
+                                 const EpochMetrics& last) const {
+  // Metadata holds only what the weights depend on, so that equal weights give equal bytes.
+  const std::map<std::string, std::string> metadata = {
+      {"format", "pt"}, {"trainer_format_version", std::to_string(kSavedModelFormatVersion)}};
+  write_file_atomically(saved_model_file(), encode_safetensors(layout, params, metadata));
+  write_file_atomically(root_ / "saved_model" / "config.json",
+                        config_json(layout, config, dataset, last));
+}
+
+void ModelDir::write_metrics(const std::vector<EpochMetrics>& epochs) const {
+  std::string lines;
+  for (const EpochMetrics& m : epochs) lines += metrics_json_line(m);
+  write_file_atomically(root_ / "metrics.jsonl", lines);
+}
+
+}  // namespace trainer

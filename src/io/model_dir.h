@@ -1,0 +1,43 @@
+// What a training run leaves in --model-dir (README "Model directory"):
+//   saved_model/model.safetensors, saved_model/config.json, metrics.jsonl
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "model/layout.h"
+#include "train/train_config.h"
+
+namespace trainer {
+
+constexpr int kSavedModelFormatVersion = 1;
+
+struct EpochMetrics {
+  int epoch = 0;
+  std::int64_t step = 0;
+  double train_loss = 0, test_loss = 0, seconds = 0, images_per_second = 0;
+};
+
+class ModelDir {
+ public:
+  // Creates the directories; throws RuntimeFailure naming the path that cannot be made.
+  explicit ModelDir(const std::filesystem::path& root);
+  const std::filesystem::path& root() const { return root_; }
+  std::filesystem::path saved_model_file() const {
+    return root_ / "saved_model" / "model.safetensors";
+  }
+
+  void write_saved_model(const ModelLayout& layout, const float* params, const TrainConfig& config,
+                         const std::string& dataset, const EpochMetrics& last) const;
+  void write_metrics(const std::vector<EpochMetrics>& epochs) const;
+
+ private:
+  std::filesystem::path root_;
+};
+
+std::string config_json(const ModelLayout& layout, const TrainConfig& config,
+                        const std::string& dataset, const EpochMetrics& last);
+std::string metrics_json_line(const EpochMetrics& metrics);
+
+}  // namespace trainer

@@ -1,0 +1,36 @@
+// safetensors: u64 little-endian header length N, N bytes of JSON
+//   {"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__": {...}}
+// padded with spaces to a multiple of 8, then the raw little-endian tensor bytes.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "model/layout.h"
+
+namespace trainer {
+
+// The parameter block of `layout` as a safetensors file, tensors in arena order.
+std::string encode_safetensors(const ModelLayout& layout, const float* params,
+                               const std::map<std::string, std::string>& metadata);
+
+struct SafetensorsTensor {
+  std::vector<int> shape;
+  std::vector<float> values;
+};
+
+struct SafetensorsFile {
+  std::map<std::string, SafetensorsTensor> tensors;
+  std::map<std::string, std::string> metadata;
+};
+
+// Validates everything before trusting it (header length, JSON, dtype F32, shapes, offsets in
+// range, no overlaps or gaps). `name` labels errors. Throws RuntimeFailure.
+SafetensorsFile decode_safetensors(const std::string& bytes, const std::string& name);
+
+// The parameters of `layout` from a decoded file: every tensor present with the right shape.
+std::vector<float> params_from_safetensors(const SafetensorsFile& file, const ModelLayout& layout,
+                                           const std::string& name);
+
+}  // namespace trainer

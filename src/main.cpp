@@ -1,0 +1,53 @@
+// trainer: train the MNIST autoencoder. Exit codes: 0 done, 1 runtime failure, 2 bad usage.
+#include <iostream>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "cli/parse_train.h"
+#include "report/console.h"
+#include "train/train_loop.h"
+#include "util/errors.h"
+
+namespace {
+
+int run(std::vector<std::string> args) {
+  std::string command = "train";
+  if (!args.empty() && !args.front().empty() && args.front()[0] != '-') {
+    command = args.front();
+    args.erase(args.begin());
+  }
+  if (command != "train")
+    throw trainer::UsageError("unknown command '" + command + "' (commands: train)");
+  auto parsed = trainer::parse_train_args(args);
+  if (auto* help = std::get_if<trainer::ShowHelp>(&parsed)) {
+    std::cout << help->text;
+    return 0;
+  }
+  if (std::holds_alternative<trainer::ShowVersion>(parsed)) {
+    std::cout << trainer::version_line() << "\n";
+    return 0;
+  }
+  trainer::run_training(std::get<trainer::TrainConfig>(parsed), std::cout);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const trainer::UsageError& e) {
+    std::cerr << "trainer: " << e.what() << std::endl;
+    return 2;
+  } catch (const trainer::RuntimeFailure& e) {
+    std::cerr << "trainer: " << e.what() << std::endl;
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "trainer: out of memory" << std::endl;
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "trainer: " << e.what() << std::endl;
+    return 1;
+  }
+}

@@ -1,0 +1,171 @@
+#include "model/autoencoder.h"
+
+#include <cmath>
+
+namespace trainer {
+
+Autoencoder::Autoencoder(Backend& backend, const ModelLayout& layout, const AdamConfig& adam,
+                         int max_batch)
+    : backend_(backend), layout_(layout), adam_(adam), max_batch_(max_batch) {
+  state_ = backend_.allocate_array<float>(layout_.state_count());
+  grads_ = backend_.allocate_array<float>(layout_.param_count);
+  std::size_t transposed = 0;
+  for (const DenseLayer& layer : layout_.layers) {
+    weights_t_offset_.push_back(transposed);
+    transposed += std::size_t(layer.in) * layer.out;
+  }
+  weights_t_ = backend_.allocate_array<float>(transposed);
+  activations_.push_back(
+      backend_.allocate_array<float>(std::size_t(max_batch) * layout_.shape.input));
+  for (const DenseLayer& layer : layout_.layers) {
+    activations_.push_back(backend_.allocate_array<float>(std::size_t(max_batch) * layer.out));
+    deltas_.push_back(backend_.allocate_array<float>(std::size_t(max_batch) * layer.out));
+  }
+  column_sse_ = backend_.allocate_array<float>(std::size_t(layout_.shape.input));
+  eval_sse_ = backend_.allocate_array<float>(1);
+}
+
+void Autoencoder::upload_state(const std::vector<float>& host_state) {
+  backend_.upload(state_, host_state.data(), layout_.state_count() * sizeof(float));
+}
+
+std::vector<float> Autoencoder::download_state() const {
+  std::vector<float> host(layout_.state_count());
+  backend_.download(host.data(), state_, host.size() * sizeof(float));
+  return host;
+}
+
+std::vector<float> Autoencoder::download_gradients() const {
+  std::vector<float> host(layout_.param_count);
+  backend_.download(host.data(), grads_, host.size() * sizeof(float));
+  return host;
+}
+
+void Autoencoder::transpose_weights() {
+  for (std::size_t l = 0; l < layout_.layers.size(); ++l) {
+    const DenseLayer& layer = layout_.layers[l];
+    backend_.transpose(param(layer.weight_offset), layer.out, layer.in,
+                       weights_t_ + weights_t_offset_[l]);
+  }
+}
+
+void Autoencoder::forward(const DeviceImages& images, const std::uint32_t* rows, int batch) {
+  backend_.gather_normalize(images.pixels, images.width, rows, batch, activations_[0]);
+  for (std::size_t l = 0; l < layout_.layers.size(); ++l) {
+    const DenseLayer& layer = layout_.layers[l];
+    GemmArgs g;  // h[l+1] = act(h[l] · Wᵀ + b)
+    g.rows = batch;
+    g.cols = layer.out;
+    g.depth = layer.in;
+    g.a = activations_[l];
+    g.a_row_stride = layer.in;
+    g.a_depth_stride = 1;
+    g.b = weights_t_ + weights_t_offset_[l];
+    g.ldb = layer.out;
+    g.c = activations_[l + 1];
+    g.ldc = layer.out;
+    g.bias = param(layer.bias_offset);
+    g.activation = layer.activation;
+    backend_.gemm(g);
+  }
+}
+
+void Autoencoder::train_step(const DeviceImages& images, const std::uint32_t* rows, int batch,
+                             std::int64_t step, float* sse_slot) {
+  compute_gradients(images, rows, batch, sse_slot);
+  apply_adam(step);
+}
+
+void Autoencoder::compute_gradients(const DeviceImages& images, const std::uint32_t* rows,
+                                    int batch, float* sse_slot) {
+  transpose_weights();
+  forward(images, rows, batch);
+  const int input = layout_.shape.input;
+  const std::size_t last = layout_.layers.size() - 1;
+
+  MseArgs mse;
+  mse.rows = batch;
+  mse.cols = input;
+  mse.y = activations_[last + 1];
+  mse.x = activations_[0];
+  mse.dz = deltas_[last];
+  mse.column_sse = column_sse_;
+  mse.scale = 2.0f / float(batch * input);  // d/dy of the mean over batch x input
+  mse.activation = layout_.layers[last].activation;
+  backend_.mse_backward(mse);
+  backend_.sum(column_sse_, input, sse_slot);
+
+  for (std::size_t l = layout_.layers.size(); l-- > 0;) {
+    const DenseLayer& layer = layout_.layers[l];
+    GemmArgs dw;  // dW[out, in] = dZᵀ · h[l], summed over the batch in ascending order
+    dw.rows = layer.out;
+    dw.cols = layer.in;
+    dw.depth = batch;
+    dw.a = deltas_[l];
+    dw.a_row_stride = 1;
+    dw.a_depth_stride = layer.out;
+    dw.b = activations_[l];
+    dw.ldb = layer.in;
+    dw.c = grads_ + layer.weight_offset;
+    dw.ldc = layer.in;
+    backend_.gemm(dw);
+    backend_.column_sum(deltas_[l], batch, layer.out, grads_ + layer.bias_offset);
+    if (l == 0) break;  // the input needs no gradient
+    GemmArgs dx;        // dZ[l-1] = (dZ[l] · W) ⊙ [h[l] > 0]   (hidden layers are ReLU)
+    dx.rows = batch;
+    dx.cols = layer.in;
+    dx.depth = layer.out;
+    dx.a = deltas_[l];
+    dx.a_row_stride = layer.out;
+    dx.a_depth_stride = 1;
+    dx.b = param(layer.weight_offset);
+    dx.ldb = layer.in;
+    dx.c = deltas_[l - 1];
+    dx.ldc = layer.in;
+    dx.mask = activations_[l];
+    dx.ldmask = layer.in;
+    backend_.gemm(dx);
+  }
+}
+
+void Autoencoder::apply_adam(std::int64_t step) {
+  // Keras folds both bias corrections into one step size, computed here once per step in double.
+  const double t = double(step);
+  AdamArgs a;
+  a.params = state_;
+  a.grads = grads_;
+  a.m = state_ + layout_.param_count;
+  a.v = state_ + 2 * layout_.param_count;
+  a.alpha = float(adam_.learning_rate * std::sqrt(1.0 - std::pow(adam_.beta2, t)) /
+                  (1.0 - std::pow(adam_.beta1, t)));
+  a.one_minus_beta1 = float(1.0 - adam_.beta1);
+  a.one_minus_beta2 = float(1.0 - adam_.beta2);
+  a.epsilon = float(adam_.epsilon);
+  backend_.adam(a, layout_.param_count);
+}
+
+double Autoencoder::sum_squared_error(const DeviceImages& images, const std::uint32_t* rows,
+                                      int count) {
+  double total = 0.0;
+  const int input = layout_.shape.input;
+  transpose_weights();
+  for (int begin = 0; begin < count; begin += max_batch_) {
+    const int batch = count - begin < max_batch_ ? count - begin : max_batch_;
+    forward(images, rows + begin, batch);
+    MseArgs mse;
+    mse.rows = batch;
+    mse.cols = input;
+    mse.y = activations_.back();
+    mse.x = activations_[0];
+    mse.column_sse = column_sse_;
+    mse.activation = layout_.layers.back().activation;
+    backend_.mse_backward(mse);
+    backend_.sum(column_sse_, input, eval_sse_);
+    float batch_sse = 0.0f;
+    backend_.download(&batch_sse, eval_sse_, sizeof batch_sse);
+    total += double(batch_sse);
+  }
+  return total;
+}
+
+}  // namespace trainer

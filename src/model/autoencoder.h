@@ -1,0 +1,68 @@
+// The model's forward pass, backward pass and Adam step, written once as a sequence of backend ops.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "backend/backend.h"
+#include "model/layout.h"
+
+namespace trainer {
+
+struct AdamConfig {
+  double learning_rate = 0.01, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7;  // Keras defaults
+};
+
+// Images resident in backend memory, as bytes.
+struct DeviceImages {
+  const std::uint8_t* pixels = nullptr;
+  int count = 0, width = 0;
+};
+
+class Autoencoder {
+ public:
+  Autoencoder(Backend& backend, const ModelLayout& layout, const AdamConfig& adam, int max_batch);
+
+  const ModelLayout& layout() const { return layout_; }
+  // The state block: params, Adam m, Adam v (model/layout.h).
+  void upload_state(const std::vector<float>& host_state);
+  std::vector<float> download_state() const;
+
+  // One Adam step (step counts from 1) on images rows[0..batch), rows in backend memory.
+  // The batch's sum of squared errors lands in *sse_slot (backend memory): reading losses is left
+  // to the caller so that a device need not synchronise every step.
+  void train_step(const DeviceImages& images, const std::uint32_t* rows, int batch,
+                  std::int64_t step, float* sse_slot);
+  // The two halves of train_step: gradients of the batch's mean loss, then the Adam update.
+  void compute_gradients(const DeviceImages& images, const std::uint32_t* rows, int batch,
+                         float* sse_slot);
+  void apply_adam(std::int64_t step);
+  std::vector<float> download_gradients() const;
+
+  // Sum of squared reconstruction errors over images rows[0..count), in batches, added in batch
+  // order in double precision.
+  double sum_squared_error(const DeviceImages& images, const std::uint32_t* rows, int count);
+
+  int max_batch() const { return max_batch_; }
+
+ private:
+  // The forward GEMM wants each weight as [in, out]; refreshed whenever the weights changed.
+  void transpose_weights();
+  void forward(const DeviceImages& images, const std::uint32_t* rows, int batch);
+  float* param(std::size_t offset) const { return state_ + offset; }
+
+  Backend& backend_;
+  ModelLayout layout_;
+  AdamConfig adam_;
+  int max_batch_;
+  float* state_;      // params | m | v
+  float* grads_;      // same layout as params
+  float* weights_t_;  // each layer's weight transposed to [in, out] for the forward GEMM
+  std::vector<std::size_t> weights_t_offset_;
+  std::vector<float*> activations_;  // [0] = input x, [l+1] = output of layer l; [batch, width]
+  std::vector<float*> deltas_;       // [l] = dL/dz of layer l; [batch, out]
+  float* column_sse_;
+  float* eval_sse_;
+};
+
+}  // namespace trainer

@@ -1,0 +1,19 @@
+// What a person reads on the terminal: one line when training starts, one per epoch, one at the
+// end.
+#pragma once
+
+#include <filesystem>
+#include <ostream>
+#include <string>
+
+#include "io/model_dir.h"
+
+namespace trainer {
+
+std::string version_line();
+void print_start(std::ostream& out, const std::string& dataset, int train_count, int test_count,
+                 const std::string& device, int epochs, const std::filesystem::path& model_dir);
+void print_epoch(std::ostream& out, const EpochMetrics& metrics, int total_epochs);
+void print_saved(std::ostream& out, const std::filesystem::path& model_file);
+
+}  // namespace trainer

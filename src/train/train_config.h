@@ -1,0 +1,27 @@
+// Everything `trainer train` was asked to do, after validation (cli/parse_train.cpp).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "model/autoencoder.h"
+#include "model/layout.h"
+
+namespace trainer {
+
+struct TrainConfig {
+  int epochs = 2;  // total target
+  std::string model_dir = "model";
+  std::optional<std::string> data_dir;
+  std::string dataset = "mnist";
+  int batch_size = 256;
+  ModelShape shape;
+  AdamConfig adam;
+  std::uint64_t seed = 42;
+  int threads = 0;  // 0: every usable core
+  bool shuffle = true;
+  std::optional<int> limit;  // train on the first N images (and test on the first min(N, 10000))
+};
+
+}  // namespace trainer

@@ -1,0 +1,74 @@
+#include "util/thread_pool.h"
+
+#include <immintrin.h>
+
+namespace trainer {
+
+struct ThreadPool::Job {
+  const std::function<void(int)>* task;
+  int count;
+  std::atomic<int> next{0};
+  std::atomic<int> done{0};
+
+  void run_tasks() {
+    for (int i = next.fetch_add(1); i < count; i = next.fetch_add(1)) {
+      (*task)(i);
+      done.fetch_add(1, std::memory_order_release);
+    }
+  }
+};
+
+ThreadPool::ThreadPool(int threads) {
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& worker : workers_) worker.join();
+}
+
+void ThreadPool::worker_loop() {
+  std::uint64_t seen = 0;
+  for (;;) {
+    // Steps arrive every few hundred microseconds: spin briefly before sleeping so that a
+    // training step does not pay a futex wake-up per kernel.
+    for (int spin = 0; spin < 20000 && published_generation_.load() == seen; ++spin) _mm_pause();
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+    }
+    // Dekker-style hand-shake with run(): either run() sees us active and waits, or we see the
+    // job already withdrawn. Both sides use sequentially consistent operations for that.
+    active_workers_.fetch_add(1);
+    if (Job* job = job_.load()) job->run_tasks();
+    active_workers_.fetch_sub(1);
+  }
+}
+
+void ThreadPool::run(int count, const std::function<void(int)>& task) {
+  if (count <= 0) return;
+  if (workers_.empty() || count == 1) {
+    for (int i = 0; i < count; ++i) task(i);
+    return;
+  }
+  Job job{&task, count};
+  job_.store(&job);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++generation_;
+    published_generation_.store(generation_);
+  }
+  wake_.notify_all();
+  job.run_tasks();
+  while (job.done.load(std::memory_order_acquire) < count) _mm_pause();
+  job_.store(nullptr);
+  while (active_workers_.load() != 0) _mm_pause();
+}
+
+}  // namespace trainer

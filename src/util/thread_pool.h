@@ -1,0 +1,41 @@
+// A fixed set of worker threads, created once and kept for the whole run, that share the calling
+// thread's parallel loops. Tasks are independent pieces of output; which thread runs which task has
+// no effect on the results (kernels never split a reduction), so scheduling is free to be dynamic.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace trainer {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return int(workers_.size()) + 1; }
+  // Runs task(0) ... task(count-1) on the pool and the calling thread; returns when all are done.
+  void run(int count, const std::function<void(int)>& task);
+
+ private:
+  struct Job;
+  void worker_loop();
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::uint64_t generation_ = 0;  // guarded by mutex_; bumped once per job
+  std::atomic<std::uint64_t> published_generation_{0};
+  std::atomic<Job*> job_{nullptr};
+  std::atomic<int> active_workers_{0};
+  bool stop_ = false;
+};
+
+}  // namespace trainer

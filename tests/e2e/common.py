@@ -1,0 +1,68 @@
+"""Shared helpers for the end-to-end tests: run the trainer, read its outputs."""
+import hashlib
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+TRAINER = os.environ.get("TRAINER_BIN", "build/release/trainer")
+DATA_DIR = os.environ.get("TRAINER_TEST_DATA_DIR", "/usr/share/datasets")
+SKIP = 77  # ctest SKIP_RETURN_CODE
+
+# A small, fast training run on Debian's Fashion-MNIST.
+SMALL = ["--dataset", "fashion-mnist", "--data-dir", DATA_DIR, "--limit", "2048", "--epochs", "1"]
+
+
+def run(args, env_extra=None, **kwargs):
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    return subprocess.run([TRAINER] + list(args), capture_output=True, text=True, env=env, timeout=600, **kwargs)
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def temp_dir(tag):
+    return tempfile.mkdtemp(prefix=f"trainer-{tag}-")
+
+
+def read_safetensors(path):
+    """{name: (shape, list of floats)} from a safetensors file, using only the standard library."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    data = raw[8 + n:]
+    tensors = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = entry["data_offsets"]
+        values = struct.unpack(f"<{(end - begin) // 4}f", data[begin:end])
+        tensors[name] = (entry["shape"], values)
+    return tensors
+
+
+class Checks:
+    """Collects failures so that one run reports every broken case, then exits non-zero."""
+
+    def __init__(self):
+        self.failures = 0
+        self.count = 0
+
+    def check(self, ok, what):
+        self.count += 1
+        if ok:
+            print(f"ok    {what}")
+        else:
+            self.failures += 1
+            print(f"FAIL  {what}")
+        return ok
+
+    def finish(self):
+        print(f"{self.count - self.failures}/{self.count} checks passed")
+        sys.exit(1 if self.failures else 0)

@@ -1,0 +1,60 @@
+"""Every bad flag or value: exit 2, exactly one line on stderr naming the flag and what is allowed."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from common import Checks, run, temp_dir  # noqa: E402
+
+CASES = [
+    (["--epochs", "0"], "--epochs", "1 to 1000000"),
+    (["--epochs", "-5"], "--epochs", "1 to 1000000"),
+    (["--epochs", "many"], "--epochs", "whole number"),
+    (["--epochs", "10000001"], "--epochs", "1 to 1000000"),
+    (["--batch-size", "0"], "--batch-size", "1 to 60000"),
+    (["--batch-size", "1e3"], "--batch-size", "whole number"),
+    (["--learning-rate", "0"], "--learning-rate", "greater than 0"),
+    (["--learning-rate", "inf"], "--learning-rate", "greater than 0"),
+    (["--learning-rate", "fast"], "--learning-rate", "greater than 0"),
+    (["--hidden", "0"], "--hidden", "1 to 4096"),
+    (["--code", "5000"], "--code", "1 to 4096"),
+    (["--dataset", "cifar10"], "--dataset", "mnist|fashion-mnist"),
+    (["--output-activation", "softmax"], "--output-activation", "relu|sigmoid"),
+    (["--seed", "x"], "--seed", "whole number"),
+    (["--threads", "0"], "--threads", "1 to 1024"),
+    (["--limit", "0"], "--limit", "1 to 60000"),
+    (["--model-dir", ""], "--model-dir", "path"),
+    (["--data-dir", ""], "--data-dir", "path"),
+    (["--no-such-flag"], "no-such-flag", "does not exist"),
+    (["--epochs"], "epochs", "missing"),
+    (["--epochs", "3", "extra"], "extra", "unexpected argument"),
+    (["frobnicate"], "frobnicate", "unknown command"),
+]
+
+
+def main():
+    checks = Checks()
+    scratch = temp_dir("cli")
+    for args, name, allowed in CASES:
+        never = ["--model-dir", os.path.join(scratch, "never")]
+        result = run(args if "--model-dir" in args or not args[0].startswith("-") else never + args)
+        lines = result.stderr.splitlines()
+        checks.check(result.returncode == 2 and len(lines) == 1 and name in lines[0] and allowed in lines[0],
+                     f"{' '.join(args)!r} -> exit {result.returncode}, stderr {result.stderr.strip()!r}")
+    # The forced SIMD arch is checked like a flag.
+    result = run(["--model-dir", os.path.join(scratch, "never")], {"TRAINER_SIMD": "neon"})
+    checks.check(result.returncode == 2 and result.stderr.count("\n") == 1 and "TRAINER_SIMD=neon" in result.stderr,
+                 f"TRAINER_SIMD=neon -> exit {result.returncode}, {result.stderr.strip()!r}")
+    checks.check(not os.path.exists(os.path.join(scratch, "never")), "no model directory made by a rejected run")
+
+    result = run(["--help"])
+    checks.check(result.returncode == 0 and "--epochs" in result.stdout and "--output-activation" in result.stdout,
+                 "--help prints the flags and exits 0")
+    result = run(["--version"])
+    checks.check(result.returncode == 0 and result.stdout.startswith("trainer "), f"--version: {result.stdout.strip()}")
+    result = run(["train", "--version"])
+    checks.check(result.returncode == 0, "the train command is accepted explicitly")
+    checks.finish()
+
+
+if __name__ == "__main__":
+    main()

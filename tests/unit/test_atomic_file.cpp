@@ -1,0 +1,64 @@
+// Atomic replacement: the target is the old or the new content, and no temporary file survives.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "io/atomic_file.h"
+#include "util/errors.h"
+
+using namespace trainer;
+namespace fs = std::filesystem;
+
+namespace {
+std::string read(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+int entries(const fs::path& dir) {
+  return int(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+}  // namespace
+
+TEST_CASE("write_file_atomically replaces whole files and cleans up after failures", "[io]") {
+  const fs::path dir = fs::temp_directory_path() / ("trainer-atomic-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  make_directories(dir / "a" / "b");
+  REQUIRE(fs::is_directory(dir / "a" / "b"));
+  const fs::path target = dir / "a" / "b" / "file.json";
+  write_file_atomically(target, "first");
+  REQUIRE(read(target) == "first");
+  write_file_atomically(target, std::string(1 << 20, 'x'));
+  REQUIRE(read(target).size() == (1u << 20));
+  REQUIRE(entries(dir / "a" / "b") == 1);
+
+  // A directory where the file should go: the rename fails, the temporary file is removed.
+  fs::create_directories(dir / "a" / "b" / "taken" / "inside");
+  try {
+    write_file_atomically(dir / "a" / "b" / "taken", "new");
+    FAIL("replaced a non-empty directory");
+  } catch (const RuntimeFailure& e) {
+    REQUIRE_THAT(e.what(), Catch::Contains("taken: cannot replace"));
+  }
+  REQUIRE(entries(dir / "a" / "b") == 2);
+
+  // A file where a directory should be.
+  try {
+    make_directories(target / "sub");
+    FAIL("made a directory below a file");
+  } catch (const RuntimeFailure& e) {
+    REQUIRE_THAT(e.what(), Catch::Contains("file.json: exists and is not a directory"));
+  }
+  // A missing parent directory: named, nothing created.
+  try {
+    write_file_atomically(dir / "missing" / "f", "x");
+    FAIL("wrote into a missing directory");
+  } catch (const RuntimeFailure& e) {
+    REQUIRE_THAT(e.what(), Catch::Contains("missing/f: cannot write: No such file or directory"));
+  }
+  fs::remove_all(dir);
+}

@@ -1,0 +1,110 @@
+// Flag parsing: defaults, accepted values, and one-line errors that name the flag.
+#include <catch2/catch.hpp>
+
+#include "cli/parse_train.h"
+#include "util/errors.h"
+
+using namespace trainer;
+
+namespace {
+TrainConfig parse(std::vector<std::string> args) {
+  return std::get<TrainConfig>(parse_train_args(args));
+}
+std::string usage_error(std::vector<std::string> args) {
+  try {
+    parse_train_args(args);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+}  // namespace
+
+TEST_CASE("defaults are the seed model's", "[cli]") {
+  TrainConfig c = parse({});
+  REQUIRE(c.epochs == 2);
+  REQUIRE(c.dataset == "mnist");
+  REQUIRE(c.batch_size == 256);
+  REQUIRE(c.adam.learning_rate == 0.01);
+  REQUIRE(c.adam.epsilon == 1e-7);
+  REQUIRE(c.shape.hidden == 128);
+  REQUIRE(c.shape.code == 128);
+  REQUIRE(c.shape.output_activation == Activation::relu);
+  REQUIRE(c.shuffle);
+  REQUIRE(!c.limit);
+  REQUIRE(c.threads == 0);
+}
+
+TEST_CASE("flags are parsed", "[cli]") {
+  TrainConfig c = parse({"--epochs",
+                         "5",
+                         "--model-dir",
+                         "/out",
+                         "--dataset=fashion-mnist",
+                         "--batch-size",
+                         "32",
+                         "--learning-rate",
+                         "1e-3",
+                         "--hidden",
+                         "64",
+                         "--code",
+                         "16",
+                         "--output-activation",
+                         "sigmoid",
+                         "--seed",
+                         "18446744073709551615",
+                         "--threads",
+                         "3",
+                         "--no-shuffle",
+                         "--limit",
+                         "1000",
+                         "--data-dir",
+                         "d"});
+  REQUIRE(c.epochs == 5);
+  REQUIRE(c.model_dir == "/out");
+  REQUIRE(c.dataset == "fashion-mnist");
+  REQUIRE(c.batch_size == 32);
+  REQUIRE(c.adam.learning_rate == 1e-3);
+  REQUIRE(c.shape.hidden == 64);
+  REQUIRE(c.shape.code == 16);
+  REQUIRE(c.shape.output_activation == Activation::sigmoid);
+  REQUIRE(c.seed == 18446744073709551615ull);
+  REQUIRE(c.threads == 3);
+  REQUIRE(!c.shuffle);
+  REQUIRE(*c.limit == 1000);
+  REQUIRE(*c.data_dir == "d");
+  REQUIRE(std::holds_alternative<ShowHelp>(parse_train_args({"--help"})));
+  REQUIRE(std::holds_alternative<ShowVersion>(parse_train_args({"--version"})));
+}
+
+TEST_CASE("bad values name the flag and what is allowed", "[cli]") {
+  REQUIRE(usage_error({"--epochs", "0"}) ==
+          "--epochs: expected a whole number from 1 to 1000000, got '0'");
+  REQUIRE(usage_error({"--epochs", "-3"}) ==
+          "--epochs: expected a whole number from 1 to 1000000, got '-3'");
+  REQUIRE(usage_error({"--epochs", "2.5"}) ==
+          "--epochs: expected a whole number from 1 to 1000000, got '2.5'");
+  REQUIRE(usage_error({"--epochs", "99999999999999999999"}) ==
+          "--epochs: expected a whole number from 1 to 1000000, got '99999999999999999999'");
+  REQUIRE(usage_error({"--batch-size", "0"}) ==
+          "--batch-size: expected a whole number from 1 to 60000, got '0'");
+  REQUIRE(usage_error({"--learning-rate", "nan"}) ==
+          "--learning-rate: expected a number greater than 0 and at most 10, got 'nan'");
+  REQUIRE(usage_error({"--learning-rate", "-1"}) ==
+          "--learning-rate: expected a number greater than 0 and at most 10, got '-1'");
+  REQUIRE(usage_error({"--dataset", "cifar"}) ==
+          "--dataset: expected one of mnist|fashion-mnist, got 'cifar'");
+  REQUIRE(usage_error({"--output-activation", "tanh"}) ==
+          "--output-activation: expected one of relu|sigmoid, got 'tanh'");
+  REQUIRE(usage_error({"--seed", "-1"}) ==
+          "--seed: expected a whole number from 0 to 18446744073709551615, got '-1'");
+  REQUIRE(usage_error({"--threads", "0"}) ==
+          "--threads: expected a whole number from 1 to 1024, got '0'");
+  REQUIRE(usage_error({"--limit", "60001"}) ==
+          "--limit: expected a whole number from 1 to 60000, got '60001'");
+  REQUIRE(usage_error({"--model-dir", ""}) == "--model-dir: expected a path, got ''");
+  REQUIRE_THAT(usage_error({"--bogus"}), Catch::Contains("bogus"));
+  REQUIRE_THAT(usage_error({"--epochs"}), Catch::Contains("epochs"));
+  REQUIRE(usage_error({"--epochs", "3", "stray"}) ==
+          "unexpected argument 'stray' (see trainer --help)");
+}
