@@ -3,6 +3,27 @@
 #include <cmath>
 
 namespace trainer {
+namespace {
+
+// C[rows, cols] = A · B with A(r, p) = a[r*a_row_stride + p*a_depth_stride]; B [depth, cols] and
+// C dense row-major.
+GemmArgs product(int rows, int cols, int depth, const float* a, std::ptrdiff_t a_row_stride,
+                 std::ptrdiff_t a_depth_stride, const float* b, float* c) {
+  GemmArgs g;
+  g.rows = rows;
+  g.cols = cols;
+  g.depth = depth;
+  g.a = a;
+  g.a_row_stride = a_row_stride;
+  g.a_depth_stride = a_depth_stride;
+  g.b = b;
+  g.ldb = cols;
+  g.c = c;
+  g.ldc = cols;
+  return g;
+}
+
+}  // namespace
 
 Autoencoder::Autoencoder(Backend& backend, const ModelLayout& layout, const AdamConfig& adam,
                          int max_batch)
@@ -53,17 +74,9 @@ void Autoencoder::forward(const DeviceImages& images, const std::uint32_t* rows,
   backend_.gather_normalize(images.pixels, images.width, rows, batch, activations_[0]);
   for (std::size_t l = 0; l < layout_.layers.size(); ++l) {
     const DenseLayer& layer = layout_.layers[l];
-    GemmArgs g;  // h[l+1] = act(h[l] · Wᵀ + b)
-    g.rows = batch;
-    g.cols = layer.out;
-    g.depth = layer.in;
-    g.a = activations_[l];
-    g.a_row_stride = layer.in;
-    g.a_depth_stride = 1;
-    g.b = weights_t_ + weights_t_offset_[l];
-    g.ldb = layer.out;
-    g.c = activations_[l + 1];
-    g.ldc = layer.out;
+    // h[l+1] = act(h[l] · Wᵀ + b)
+    GemmArgs g = product(batch, layer.out, layer.in, activations_[l], layer.in, 1,
+                         weights_t_ + weights_t_offset_[l], activations_[l + 1]);
     g.bias = param(layer.bias_offset);
     g.activation = layer.activation;
     backend_.gemm(g);
@@ -97,31 +110,14 @@ void Autoencoder::compute_gradients(const DeviceImages& images, const std::uint3
 
   for (std::size_t l = layout_.layers.size(); l-- > 0;) {
     const DenseLayer& layer = layout_.layers[l];
-    GemmArgs dw;  // dW[out, in] = dZᵀ · h[l], summed over the batch in ascending order
-    dw.rows = layer.out;
-    dw.cols = layer.in;
-    dw.depth = batch;
-    dw.a = deltas_[l];
-    dw.a_row_stride = 1;
-    dw.a_depth_stride = layer.out;
-    dw.b = activations_[l];
-    dw.ldb = layer.in;
-    dw.c = grads_ + layer.weight_offset;
-    dw.ldc = layer.in;
-    backend_.gemm(dw);
+    // dW[out, in] = dZᵀ · h[l], summed over the batch in ascending order
+    backend_.gemm(product(layer.out, layer.in, batch, deltas_[l], 1, layer.out, activations_[l],
+                          grads_ + layer.weight_offset));
     backend_.column_sum(deltas_[l], batch, layer.out, grads_ + layer.bias_offset);
     if (l == 0) break;  // the input needs no gradient
-    GemmArgs dx;        // dZ[l-1] = (dZ[l] · W) ⊙ [h[l] > 0]   (hidden layers are ReLU)
-    dx.rows = batch;
-    dx.cols = layer.in;
-    dx.depth = layer.out;
-    dx.a = deltas_[l];
-    dx.a_row_stride = layer.out;
-    dx.a_depth_stride = 1;
-    dx.b = param(layer.weight_offset);
-    dx.ldb = layer.in;
-    dx.c = deltas_[l - 1];
-    dx.ldc = layer.in;
+    // dZ[l-1] = (dZ[l] · W) ⊙ [h[l] > 0]   (hidden layers are ReLU)
+    GemmArgs dx = product(batch, layer.in, layer.out, deltas_[l], layer.out, 1,
+                          param(layer.weight_offset), deltas_[l - 1]);
     dx.mask = activations_[l];
     dx.ldmask = layer.in;
     backend_.gemm(dx);
