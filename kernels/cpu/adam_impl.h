@@ -14,7 +14,8 @@ template <class Arch>
 void adam(const AdamArgs& a, std::size_t begin, std::size_t end) {
   using V = Vec<Arch>;
   constexpr std::size_t W = V::size;
-  const V alpha(a.alpha), omb1(a.one_minus_beta1), omb2(a.one_minus_beta2), eps(a.epsilon);
+  const float step_size = *a.alpha;
+  const V alpha(step_size), omb1(a.one_minus_beta1), omb2(a.one_minus_beta2), eps(a.epsilon);
   std::size_t i = begin;
   for (; i + W <= end; i += W) {
     V g = V::load_unaligned(a.grads + i);
@@ -34,7 +35,7 @@ void adam(const AdamArgs& a, std::size_t begin, std::size_t end) {
     float v = madd_scalar<Arch>(g * g - a.v[i], a.one_minus_beta2, a.v[i]);
     a.m[i] = m;
     a.v[i] = v;
-    a.params[i] = a.params[i] - (m * a.alpha) / (std::sqrt(v) + a.epsilon);
+    a.params[i] = a.params[i] - (m * step_size) / (std::sqrt(v) + a.epsilon);
   }
 }
 

@@ -1,6 +1,7 @@
 #include <cstdlib>
 
 #include "backend/cpu_backend.h"
+#include "backend/cuda_backend.h"
 #include "util/errors.h"
 #include "util/system_info.h"
 
@@ -23,6 +24,20 @@ std::unique_ptr<Backend> make_cpu_backend(const BackendRequest& request) {
   }
   const int threads = request.threads > 0 ? request.threads : usable_cpu_count();
   return std::make_unique<CpuBackend>(arch, threads);
+}
+
+BackendChoice make_backend(const BackendRequest& request) {
+  switch (request.device) {
+    case DeviceKind::cpu:
+      return {make_cpu_backend(request), ""};
+    case DeviceKind::cuda:
+      return {make_cuda_backend(), ""};
+    case DeviceKind::automatic:
+      break;
+  }
+  const CudaProbe probe = probe_cuda();
+  if (probe.available) return {make_cuda_backend(), ""};
+  return {make_cpu_backend(request), kCudaBuild ? "no usable CUDA device: " + probe.reason : ""};
 }
 
 }  // namespace trainer

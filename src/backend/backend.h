@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,10 @@ class Backend {
   virtual void upload(void* device_dst, const void* host_src, std::size_t bytes) = 0;
   virtual void download(void* host_dst, const void* device_src, std::size_t bytes) = 0;
   virtual void synchronize() = 0;
+  // Runs `ops`, a sequence of the ops below that is issued identically every time it is called
+  // under `key` (same pointers and sizes; only the contents of memory change). A device may
+  // record it once and replay the recording (CUDA graphs); the CPU simply runs it.
+  virtual void run_recorded(const std::string& key, const std::function<void()>& ops) = 0;
 
   // out[i, :] = images[rows[i], :] / 255 for i in [0, count)
   virtual void gather_normalize(const std::uint8_t* images, int width, const std::uint32_t* rows,
@@ -45,9 +50,21 @@ class Backend {
   virtual void adam(const AdamArgs& args, std::size_t count) = 0;
 };
 
+enum class DeviceKind { automatic, cpu, cuda };
+
 struct BackendRequest {
-  int threads = 0;  // 0: every usable core
+  DeviceKind device = DeviceKind::automatic;
+  int threads = 0;  // CPU threads; 0: every usable core
 };
+
+struct BackendChoice {
+  std::unique_ptr<Backend> backend;
+  std::string note;  // why `automatic` chose the CPU in a CUDA build, else empty
+};
+
+// cpu: the CPU backend; cuda: the first CUDA device, or RuntimeFailure with the driver's reason;
+// automatic: CUDA when a driver and device exist, else the CPU.
+BackendChoice make_backend(const BackendRequest& request);
 
 // The CPU backend with the SIMD arch from $TRAINER_SIMD or the best this CPU supports.
 // Throws UsageError for an unknown or unsupported TRAINER_SIMD value.

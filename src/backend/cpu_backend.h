@@ -24,6 +24,7 @@ class CpuBackend final : public Backend {
   void upload(void* device_dst, const void* host_src, std::size_t bytes) override;
   void download(void* host_dst, const void* device_src, std::size_t bytes) override;
   void synchronize() override {}
+  void run_recorded(const std::string&, const std::function<void()>& ops) override { ops(); }
 
   void gather_normalize(const std::uint8_t* images, int width, const std::uint32_t* rows, int count,
                         float* out) override;

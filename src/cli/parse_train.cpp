@@ -15,24 +15,29 @@ cxxopts::Options train_options() {
   options.positional_help("");
   auto text = [] { return cxxopts::value<std::string>(); };
   // Values are taken as text and checked by cli/options.cpp, whose errors name the flag.
-  options.add_options()("epochs", "Total number of epochs to train (1..1000000)",
-                        text()->default_value("2"))(
-      "model-dir", "Where the model, metrics and pictures go", text()->default_value("model"))(
-      "data-dir",
-      "Dataset cache (default: $TRAINER_DATA_DIR, $XDG_CACHE_HOME/trainer, "
-      "$HOME/.cache/trainer, ./data)",
-      text())("dataset", "mnist|fashion-mnist", text()->default_value("mnist"))(
-      "batch-size", "Images per step; the last partial batch is kept (1..60000)",
-      text()->default_value("256"))("learning-rate", "Adam learning rate (0..10]",
-                                    text()->default_value("0.01"))(
-      "hidden", "Width of the two hidden layers (1..4096)", text()->default_value("128"))(
-      "code", "Width of the code layer (1..4096)", text()->default_value("128"))(
-      "output-activation", "relu|sigmoid", text()->default_value("relu"))(
-      "seed", "Seeds initialisation and shuffling (0..2^64-1)", text()->default_value("42"))(
-      "threads", "CPU threads (1..1024; default: every usable core)", text())(
-      "no-shuffle", "Visit images in file order every epoch")(
-      "limit", "Train on the first N images and test on the first min(N, 10000) (1..60000)",
-      text())("h,help", "Show this help")("version", "Print version and build information");
+  auto add = options.add_options();
+  add("epochs", "Total number of epochs to train (1..1000000)", text()->default_value("2"));
+  add("model-dir", "Where the model, metrics and pictures go", text()->default_value("model"));
+  add("data-dir",
+      "Dataset cache (default: $TRAINER_DATA_DIR, $XDG_CACHE_HOME/trainer, $HOME/.cache/trainer, "
+      "./data)",
+      text());
+  add("dataset", "mnist|fashion-mnist", text()->default_value("mnist"));
+  add("batch-size", "Images per step; the last partial batch is kept (1..60000)",
+      text()->default_value("256"));
+  add("learning-rate", "Adam learning rate (0..10]", text()->default_value("0.01"));
+  add("hidden", "Width of the two hidden layers (1..4096)", text()->default_value("128"));
+  add("code", "Width of the code layer (1..4096)", text()->default_value("128"));
+  add("output-activation", "relu|sigmoid", text()->default_value("relu"));
+  add("seed", "Seeds initialisation and shuffling (0..2^64-1)", text()->default_value("42"));
+  add("device", "auto|cpu|cuda (auto: a usable CUDA GPU, else the CPU)",
+      text()->default_value("auto"));
+  add("threads", "CPU threads (1..1024; default: every usable core)", text());
+  add("no-shuffle", "Visit images in file order every epoch");
+  add("limit", "Train on the first N images and test on the first min(N, 10000) (1..60000)",
+      text());
+  add("h,help", "Show this help");
+  add("version", "Print version and build information");
   return options;
 }
 
@@ -78,6 +83,10 @@ std::variant<TrainConfig, ShowHelp, ShowVersion> parse_train_args(
           ? Activation::relu
           : Activation::sigmoid;
   config.seed = parse_unsigned_flag("seed", value("seed"));
+  const std::string device = parse_choice_flag("device", value("device"), {"auto", "cpu", "cuda"});
+  config.device = device == "cpu"    ? DeviceKind::cpu
+                  : device == "cuda" ? DeviceKind::cuda
+                                     : DeviceKind::automatic;
   if (result.count("threads"))
     config.threads = int(parse_integer_flag("threads", value("threads"), 1, 1024));
   config.shuffle = result.count("no-shuffle") == 0;

@@ -84,9 +84,9 @@ void Autoencoder::forward(const DeviceImages& images, const std::uint32_t* rows,
 }
 
 void Autoencoder::train_step(const DeviceImages& images, const std::uint32_t* rows, int batch,
-                             std::int64_t step, float* sse_slot) {
+                             const float* alpha, float* sse_slot) {
   compute_gradients(images, rows, batch, sse_slot);
-  apply_adam(step);
+  apply_adam(alpha);
 }
 
 void Autoencoder::compute_gradients(const DeviceImages& images, const std::uint32_t* rows,
@@ -124,16 +124,19 @@ void Autoencoder::compute_gradients(const DeviceImages& images, const std::uint3
   }
 }
 
-void Autoencoder::apply_adam(std::int64_t step) {
-  // Keras folds both bias corrections into one step size, computed here once per step in double.
+float adam_step_size(const AdamConfig& adam, std::int64_t step) {
   const double t = double(step);
+  return float(adam.learning_rate * std::sqrt(1.0 - std::pow(adam.beta2, t)) /
+               (1.0 - std::pow(adam.beta1, t)));
+}
+
+void Autoencoder::apply_adam(const float* alpha) {
   AdamArgs a;
   a.params = state_;
   a.grads = grads_;
   a.m = state_ + layout_.param_count;
   a.v = state_ + 2 * layout_.param_count;
-  a.alpha = float(adam_.learning_rate * std::sqrt(1.0 - std::pow(adam_.beta2, t)) /
-                  (1.0 - std::pow(adam_.beta1, t)));
+  a.alpha = alpha;
   a.one_minus_beta1 = float(1.0 - adam_.beta1);
   a.one_minus_beta2 = float(1.0 - adam_.beta2);
   a.epsilon = float(adam_.epsilon);

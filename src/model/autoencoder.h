@@ -13,6 +13,10 @@ struct AdamConfig {
   double learning_rate = 0.01, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7;  // Keras defaults
 };
 
+// Keras folds both bias corrections into one step size: lr·sqrt(1 - beta2^t)/(1 - beta1^t) for
+// step t (from 1), computed in double and rounded once, on the host for every device alike.
+float adam_step_size(const AdamConfig& adam, std::int64_t step);
+
 // Images resident in backend memory, as bytes.
 struct DeviceImages {
   const std::uint8_t* pixels = nullptr;
@@ -31,12 +35,13 @@ class Autoencoder {
   // One Adam step (step counts from 1) on images rows[0..batch), rows in backend memory.
   // The batch's sum of squared errors lands in *sse_slot (backend memory): reading losses is left
   // to the caller so that a device need not synchronise every step.
+  // `alpha` points to this step's Adam step size in backend memory (adam_step_size).
   void train_step(const DeviceImages& images, const std::uint32_t* rows, int batch,
-                  std::int64_t step, float* sse_slot);
+                  const float* alpha, float* sse_slot);
   // The two halves of train_step: gradients of the batch's mean loss, then the Adam update.
   void compute_gradients(const DeviceImages& images, const std::uint32_t* rows, int batch,
                          float* sse_slot);
-  void apply_adam(std::int64_t step);
+  void apply_adam(const float* alpha);
   std::vector<float> download_gradients() const;
 
   // Sum of squared reconstruction errors over images rows[0..count), in batches, added in batch

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "backend/backend.h"
 #include "model/autoencoder.h"
 #include "model/layout.h"
 
@@ -19,6 +20,7 @@ struct TrainConfig {
   ModelShape shape;
   AdamConfig adam;
   std::uint64_t seed = 42;
+  DeviceKind device = DeviceKind::automatic;
   int threads = 0;  // 0: every usable core
   bool shuffle = true;
   std::optional<int> limit;  // train on the first N images (and test on the first min(N, 10000))

@@ -43,7 +43,9 @@ void run_training(const TrainConfig& config, std::ostream& out) {
 
   // Checks that need no I/O first; the model directory is made only once the data is good, so a
   // failed start leaves nothing behind.
-  std::unique_ptr<Backend> backend = make_cpu_backend({config.threads});
+  BackendChoice choice = make_backend({config.device, config.threads});
+  std::unique_ptr<Backend>& backend = choice.backend;
+  if (!choice.note.empty()) out << choice.note << "; using the CPU" << std::endl;
   const Dataset data = load_dataset(resolve_data_dir(config.data_dir).path, *spec);
   ModelDir model_dir(config.model_dir);
   ModelShape shape = config.shape;
@@ -63,6 +65,10 @@ void run_training(const TrainConfig& config, std::ostream& out) {
   const int steps_per_epoch = (train_count + max_batch - 1) / max_batch;
   float* batch_sse = backend->allocate_array<float>(std::size_t(steps_per_epoch));
   std::vector<float> host_sse(static_cast<std::size_t>(steps_per_epoch));
+  // Per-epoch inputs live at fixed addresses so that the epoch is the same sequence of ops every
+  // time (a device may record it once): the image order and each step's Adam step size.
+  float* step_sizes = backend->allocate_array<float>(std::size_t(steps_per_epoch));
+  std::vector<float> host_step_sizes(static_cast<std::size_t>(steps_per_epoch));
 
   print_start(out, data.name, train_count, test_count, backend->description(), config.epochs,
               model_dir.root());
@@ -73,12 +79,19 @@ void run_training(const TrainConfig& config, std::ostream& out) {
     const std::vector<std::uint32_t> host_order =
         epoch_order(config.seed, std::uint64_t(epoch), train_count, config.shuffle);
     const auto start = std::chrono::steady_clock::now();
-    backend->upload(order, host_order.data(), host_order.size() * sizeof(std::uint32_t));
     for (int s = 0; s < steps_per_epoch; ++s) {
-      const int begin = s * max_batch;
-      const int batch = std::min(max_batch, train_count - begin);
-      model.train_step(train, order + begin, batch, ++step, batch_sse + s);
+      host_step_sizes[std::size_t(s)] = adam_step_size(config.adam, step + 1 + s);
     }
+    backend->upload(order, host_order.data(), host_order.size() * sizeof(std::uint32_t));
+    backend->upload(step_sizes, host_step_sizes.data(), host_step_sizes.size() * sizeof(float));
+    backend->run_recorded("epoch", [&] {
+      for (int s = 0; s < steps_per_epoch; ++s) {
+        const int begin = s * max_batch;
+        const int batch = std::min(max_batch, train_count - begin);
+        model.train_step(train, order + begin, batch, step_sizes + s, batch_sse + s);
+      }
+    });
+    step += steps_per_epoch;
     backend->download(host_sse.data(), batch_sse, host_sse.size() * sizeof(float));
     EpochMetrics metrics;
     metrics.seconds = seconds_since(start);

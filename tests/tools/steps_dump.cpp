@@ -45,9 +45,12 @@ int main(int argc, char** argv) {
     std::uint32_t* rows = backend->allocate_array<std::uint32_t>(order.size());
     backend->upload(rows, order.data(), order.size() * sizeof(std::uint32_t));
     float* sse = backend->allocate_array<float>(1);
+    float* alpha = backend->allocate_array<float>(1);
     std::string losses;
     for (int s = 0; s < steps; ++s) {
-      model.train_step({images, count, 784}, rows + s * batch, batch, s + 1, sse);
+      const float step_size = adam_step_size(AdamConfig{}, s + 1);
+      backend->upload(alpha, &step_size, sizeof step_size);
+      model.train_step({images, count, 784}, rows + s * batch, batch, alpha, sse);
       float value = 0;
       backend->download(&value, sse, sizeof value);
       char line[64];

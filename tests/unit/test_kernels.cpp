@@ -177,9 +177,10 @@ TEST_CASE("avx2 and avx512 kernels give identical bits", "[kernels][determinism]
   std::vector<float> w = random_floats(rng, n), g = random_floats(rng, n),
                      m = random_floats(rng, n), v = random_floats(rng, n, 0.0f, 1.0f);
   std::vector<float> w2 = w, m2 = m, v2 = v;
-  AdamArgs a{w.data(), g.data(), m.data(), v.data(), 0.003f, 0.1f, 0.001f, 1e-7f};
+  const float step_size = 0.003f;
+  AdamArgs a{w.data(), g.data(), m.data(), v.data(), &step_size, 0.1f, 0.001f, 1e-7f};
   kernel_table(SimdArch::avx2).adam(a, 0, n);
-  AdamArgs b{w2.data(), g.data(), m2.data(), v2.data(), 0.003f, 0.1f, 0.001f, 1e-7f};
+  AdamArgs b{w2.data(), g.data(), m2.data(), v2.data(), &step_size, 0.1f, 0.001f, 1e-7f};
   kernel_table(SimdArch::avx512).adam(b, 0, n);
   REQUIRE(same_bits(w, w2));
   REQUIRE(same_bits(m, m2));
@@ -258,7 +259,7 @@ TEST_CASE("adam follows Keras' update", "[kernels]") {
                        v = random_floats(rng, n, 0.0f, 0.01f);
     const std::vector<float> w0 = w, m0 = m, v0 = v;
     const float alpha = 0.00316f, b1 = 0.1f, b2 = 0.001f, eps = 1e-7f;
-    AdamArgs a{w.data(), g.data(), m.data(), v.data(), alpha, b1, b2, eps};
+    AdamArgs a{w.data(), g.data(), m.data(), v.data(), &alpha, b1, b2, eps};
     // Two pieces with a ragged boundary: same as one.
     kernel_table(arch).adam(a, 0, 1001);
     kernel_table(arch).adam(a, 1001, n);

@@ -1,0 +1,132 @@
+#include "backend/cuda_backend.h"
+
+#include <cuda_runtime_api.h>
+
+#include <cstdlib>
+#include <map>
+#include <vector>
+
+#include "kernels/cuda/check.h"
+#include "kernels/cuda/kernels.h"
+#include "util/errors.h"
+
+namespace trainer {
+namespace {
+
+class CudaBackend final : public Backend {
+ public:
+  explicit CudaBackend(int device) : device_(device) {
+    CUDA_CHECK(cudaSetDevice(device));
+    CUDA_CHECK(cudaGetDeviceProperties(&properties_, device));
+    CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    const char* graphs = std::getenv("TRAINER_CUDA_GRAPHS");
+    use_graphs_ = !(graphs && std::string(graphs) == "0");
+  }
+  ~CudaBackend() override {
+    cudaStreamSynchronize(stream_);
+    for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
+    for (void* p : allocations_) cudaFree(p);
+    cudaStreamDestroy(stream_);
+  }
+
+  std::string description() const override {
+    return std::string("cuda (") + properties_.name + ", sm_" + std::to_string(properties_.major) +
+           std::to_string(properties_.minor) + ")";
+  }
+
+  void* allocate(std::size_t bytes) override {
+    void* p = nullptr;
+    CUDA_CHECK(cudaMalloc(&p, bytes ? bytes : 1));
+    allocations_.push_back(p);
+    CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, stream_));
+    return p;
+  }
+  // Copies are ordered on the stream after every op already issued, and complete before returning.
+  void upload(void* device_dst, const void* host_src, std::size_t bytes) override {
+    CUDA_CHECK(cudaMemcpyAsync(device_dst, host_src, bytes, cudaMemcpyHostToDevice, stream_));
+    synchronize();
+  }
+  void download(void* host_dst, const void* device_src, std::size_t bytes) override {
+    CUDA_CHECK(cudaMemcpyAsync(host_dst, device_src, bytes, cudaMemcpyDeviceToHost, stream_));
+    synchronize();
+  }
+  void synchronize() override { CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+
+  // A whole epoch of steps is thousands of small kernels: recorded once as a CUDA graph, it is
+  // launched with one call and the GPU runs it without per-kernel launch gaps.
+  void run_recorded(const std::string& key, const std::function<void()>& ops) override {
+    if (!use_graphs_) return ops();
+    auto found = graphs_.find(key);
+    if (found == graphs_.end()) {
+      CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+      cudaGraph_t graph = nullptr;
+      try {
+        ops();
+      } catch (...) {
+        cudaStreamEndCapture(stream_, &graph);
+        if (graph) cudaGraphDestroy(graph);
+        throw;
+      }
+      CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+      cudaGraphExec_t exec = nullptr;
+      const cudaError_t instantiated = cudaGraphInstantiate(&exec, graph, 0);
+      cudaGraphDestroy(graph);
+      CUDA_CHECK(instantiated);
+      found = graphs_.emplace(key, exec).first;
+    }
+    CUDA_CHECK(cudaGraphLaunch(found->second, stream_));
+  }
+
+  void gather_normalize(const std::uint8_t* images, int width, const std::uint32_t* rows, int count,
+                        float* out) override {
+    cuda::gather_normalize(images, width, rows, count, out, stream_);
+  }
+  void transpose(const float* in, int rows, int cols, float* out) override {
+    cuda::transpose(in, rows, cols, out, stream_);
+  }
+  void gemm(const GemmArgs& args) override { cuda::gemm(args, stream_); }
+  void column_sum(const float* x, int rows, int cols, float* out) override {
+    cuda::column_sum(x, rows, cols, out, stream_);
+  }
+  void mse_backward(const MseArgs& args) override { cuda::mse_backward(args, stream_); }
+  void sum(const float* x, int count, float* out) override { cuda::sum(x, count, out, stream_); }
+  void adam(const AdamArgs& args, std::size_t count) override { cuda::adam(args, count, stream_); }
+
+ private:
+  int device_;
+  cudaDeviceProp properties_{};
+  cudaStream_t stream_ = nullptr;
+  std::vector<void*> allocations_;
+  bool use_graphs_ = true;  // TRAINER_CUDA_GRAPHS=0 runs ops one launch at a time (for comparison)
+  std::map<std::string, cudaGraphExec_t> graphs_;
+};
+
+}  // namespace
+
+const bool kCudaBuild = true;
+
+CudaProbe probe_cuda() {
+  int count = 0;
+  cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky error state of a failed probe
+    return {false, cudaGetErrorString(status), ""};
+  }
+  if (count == 0) return {false, "no CUDA device found", ""};
+  cudaDeviceProp properties{};
+  if (cudaGetDeviceProperties(&properties, 0) != cudaSuccess)
+    return {false, "cannot query CUDA device 0", ""};
+  return {true, "", properties.name};
+}
+
+std::unique_ptr<Backend> make_cuda_backend() {
+  const CudaProbe probe = probe_cuda();
+  if (!probe.available) throw RuntimeFailure("--device cuda: " + probe.reason);
+  try {
+    return std::make_unique<CudaBackend>(0);
+  } catch (const std::runtime_error& e) {
+    throw RuntimeFailure(std::string("--device cuda: ") + e.what());
+  }
+}
+
+}  // namespace trainer

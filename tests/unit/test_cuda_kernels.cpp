@@ -1,0 +1,215 @@
+// Each CUDA kernel against its CPU twin on random shapes with ragged tails: relative error <= 1e-5
+// against float64, and bit-identical to the CPU's FMA path (avx2/avx512), which is the promise the
+// byte-identical model rests on.
+#include <cuda_runtime_api.h>
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "kernels/cpu/kernels.h"
+#include "kernels/cuda/check.h"
+#include "kernels/cuda/kernels.h"
+
+using namespace trainer;
+
+namespace {
+
+// Device copy of a host vector, freed at scope exit.
+template <class T>
+struct DeviceArray {
+  T* ptr = nullptr;
+  std::size_t count = 0;
+  explicit DeviceArray(const std::vector<T>& host) : count(host.size()) {
+    CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&ptr), count * sizeof(T) + 1));
+    CUDA_CHECK(cudaMemcpy(ptr, host.data(), count * sizeof(T), cudaMemcpyHostToDevice));
+  }
+  ~DeviceArray() { cudaFree(ptr); }
+  std::vector<T> read() const {
+    std::vector<T> host(count);
+    CUDA_CHECK(cudaDeviceSynchronize());
+    CUDA_CHECK(cudaMemcpy(host.data(), ptr, count * sizeof(T), cudaMemcpyDeviceToHost));
+    return host;
+  }
+};
+
+const cpu::KernelTable& cpu_fma_twin() {
+  return cpu::kernel_table(cpu::cpu_supports(cpu::SimdArch::avx2) ? cpu::best_supported_arch()
+                                                                  : cpu::SimdArch::sse2);
+}
+bool cpu_twin_fuses() {
+  return cpu_fma_twin().arch != cpu::SimdArch::sse2;
+}
+
+std::vector<float> random_floats(std::mt19937& rng, std::size_t n, float lo = -1.0f,
+                                 float hi = 1.0f) {
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+int count_bit_differences(const std::vector<float>& a, const std::vector<float>& b) {
+  int differ = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    differ += std::memcmp(&a[i], &b[i], sizeof(float)) != 0;
+  return differ;
+}
+
+struct Shape {
+  int rows, cols, depth;
+  bool transposed_a, bias, mask;
+  Activation activation;
+};
+
+}  // namespace
+
+TEST_CASE("cuda gemm matches float64 and is bit-identical to the CPU", "[cuda][kernels]") {
+  std::mt19937 rng(2024);
+  std::vector<Shape> shapes = {
+      {256, 128, 784, false, true, false, Activation::relu},
+      {96, 784, 128, false, true, false, Activation::relu},
+      {256, 128, 128, false, false, true, Activation::none},
+      {128, 784, 256, true, false, false, Activation::none},
+      {784, 128, 96, true, false, false, Activation::none},
+      {1, 1, 1, false, true, false, Activation::relu},
+      {33, 65, 200, false, true, false, Activation::sigmoid},
+  };
+  std::uniform_int_distribution<int> small(1, 90), deep(1, 300);
+  for (int i = 0; i < 40; ++i) {
+    shapes.push_back({small(rng), small(rng), deep(rng), i % 3 == 0, i % 2 == 0, i % 4 == 1,
+                      i % 2 ? Activation::relu : Activation::none});
+  }
+  for (const Shape& s : shapes) {
+    std::vector<float> a = random_floats(rng, std::size_t(s.rows) * s.depth),
+                       b = random_floats(rng, std::size_t(s.depth) * s.cols),
+                       bias = random_floats(rng, s.cols),
+                       mask = random_floats(rng, std::size_t(s.rows) * s.cols),
+                       out(std::size_t(s.rows) * s.cols, -7.0f);
+    GemmArgs g;
+    g.rows = s.rows;
+    g.cols = s.cols;
+    g.depth = s.depth;
+    g.a_row_stride = s.transposed_a ? 1 : s.depth;
+    g.a_depth_stride = s.transposed_a ? s.rows : 1;
+    g.ldb = s.cols;
+    g.ldc = s.cols;
+    g.ldmask = s.cols;
+    g.activation = s.activation;
+    DeviceArray<float> da(a), db(b), dbias(bias), dmask(mask), dout(out);
+    GemmArgs dg = g;
+    dg.a = da.ptr;
+    dg.b = db.ptr;
+    dg.c = dout.ptr;
+    dg.bias = s.bias ? dbias.ptr : nullptr;
+    dg.mask = s.mask ? dmask.ptr : nullptr;
+    cuda::gemm(dg, nullptr);
+    const std::vector<float> gpu = dout.read();
+
+    GemmArgs hg = g;
+    hg.a = a.data();
+    hg.b = b.data();
+    hg.c = out.data();
+    hg.bias = s.bias ? bias.data() : nullptr;
+    hg.mask = s.mask ? mask.data() : nullptr;
+    cpu_fma_twin().gemm(hg, {0, s.rows}, {0, s.cols});
+
+    INFO(s.rows << "x" << s.cols << "x" << s.depth << (s.transposed_a ? " (A transposed)" : ""));
+    for (int r = 0; r < s.rows; ++r) {
+      for (int c = 0; c < s.cols; ++c) {
+        double acc = 0, magnitude = 0;
+        for (int p = 0; p < s.depth; ++p) {
+          const double term = double(a[r * hg.a_row_stride + p * hg.a_depth_stride]) *
+                              b[std::size_t(p) * s.cols + c];
+          acc += term;
+          magnitude += std::fabs(term);
+        }
+        if (s.bias) {
+          acc += bias[c];
+          magnitude += std::fabs(bias[c]);
+        }
+        if (s.activation == Activation::relu) acc = acc > 0 ? acc : 0;
+        if (s.activation == Activation::sigmoid) acc = 1 / (1 + std::exp(-acc));
+        if (s.mask && !(mask[std::size_t(r) * s.cols + c] > 0)) acc = 0;
+        REQUIRE(std::fabs(gpu[std::size_t(r) * s.cols + c] - acc) <= 1e-5 * magnitude + 1e-30);
+      }
+    }
+    if (cpu_twin_fuses() && s.activation != Activation::sigmoid)
+      REQUIRE(count_bit_differences(gpu, out) == 0);
+  }
+}
+
+TEST_CASE("cuda column_sum, mse_backward, sum and adam are bit-identical to the CPU",
+          "[cuda][kernels]") {
+  REQUIRE(cpu_twin_fuses());
+  std::mt19937 rng(77);
+  for (auto [rows, cols] :
+       std::vector<std::pair<int, int>>{{256, 784}, {96, 128}, {1, 1}, {37, 53}}) {
+    std::vector<float> x = random_floats(rng, std::size_t(rows) * cols), out(cols);
+    DeviceArray<float> dx(x), dout(out);
+    cuda::column_sum(dx.ptr, rows, cols, dout.ptr, nullptr);
+    cpu_fma_twin().column_sum(x.data(), rows, cols, out.data(), {0, cols});
+    REQUIRE(count_bit_differences(dout.read(), out) == 0);
+
+    for (Activation act : {Activation::relu, Activation::sigmoid, Activation::none}) {
+      std::vector<float> y = random_floats(rng, x.size(), 0.0f, 1.0f),
+                         target = random_floats(rng, x.size(), 0.0f, 1.0f), dz(x.size()), sse(cols),
+                         total(1);
+      for (std::size_t i = 0; i < y.size(); i += 3) y[i] = 0.0f;  // dead ReLU outputs
+      DeviceArray<float> dy(y), dtarget(target), ddz(dz), dsse(sse), dtotal(total);
+      MseArgs m{rows, cols, dy.ptr, dtarget.ptr, ddz.ptr, dsse.ptr, 2.0f / float(rows * cols), act};
+      cuda::mse_backward(m, nullptr);
+      cuda::sum(dsse.ptr, cols, dtotal.ptr, nullptr);
+      MseArgs h{
+          rows, cols, y.data(), target.data(), dz.data(), sse.data(), 2.0f / float(rows * cols),
+          act};
+      cpu_fma_twin().mse_backward(h, {0, cols});
+      float host_total = 0.0f;
+      for (float s : sse) host_total = host_total + s;
+      REQUIRE(count_bit_differences(ddz.read(), dz) == 0);
+      REQUIRE(count_bit_differences(dsse.read(), sse) == 0);
+      REQUIRE(count_bit_differences(dtotal.read(), {host_total}) == 0);
+    }
+  }
+  const std::size_t n = 235146 + 5;
+  std::vector<float> w = random_floats(rng, n), g = random_floats(rng, n, -0.01f, 0.01f),
+                     m = random_floats(rng, n, -0.01f, 0.01f),
+                     v = random_floats(rng, n, 0.0f, 1e-4f);
+  DeviceArray<float> dw(w), dg(g), dm(m), dv(v);
+  for (int step = 1; step <= 3; ++step) {
+    const float alpha =
+        float(0.01 * std::sqrt(1 - std::pow(0.999, step)) / (1 - std::pow(0.9, step)));
+    DeviceArray<float> dalpha(std::vector<float>{alpha});
+    cuda::adam({dw.ptr, dg.ptr, dm.ptr, dv.ptr, dalpha.ptr, 0.1f, 0.001f, 1e-7f}, n, nullptr);
+    cpu_fma_twin().adam({w.data(), g.data(), m.data(), v.data(), &alpha, 0.1f, 0.001f, 1e-7f}, 0,
+                        n);
+    CUDA_CHECK(cudaDeviceSynchronize());
+  }
+  REQUIRE(count_bit_differences(dw.read(), w) == 0);
+  REQUIRE(count_bit_differences(dm.read(), m) == 0);
+  REQUIRE(count_bit_differences(dv.read(), v) == 0);
+}
+
+TEST_CASE("cuda transpose and gather_normalize move data exactly", "[cuda][kernels]") {
+  std::mt19937 rng(5);
+  for (auto [rows, cols] :
+       std::vector<std::pair<int, int>>{{128, 784}, {784, 128}, {1, 1}, {33, 70}}) {
+    std::vector<float> in = random_floats(rng, std::size_t(rows) * cols), out(in.size());
+    DeviceArray<float> din(in), dout(out);
+    cuda::transpose(din.ptr, rows, cols, dout.ptr, nullptr);
+    cpu::transpose(in.data(), rows, cols, out.data(), {0, rows});
+    REQUIRE(count_bit_differences(dout.read(), out) == 0);
+  }
+  std::vector<std::uint8_t> images(300 * 784);
+  for (std::size_t i = 0; i < images.size(); ++i) images[i] = std::uint8_t(i * 31 + i / 784);
+  std::vector<std::uint32_t> rows = {299, 0, 17, 17, 150};
+  std::vector<float> out(rows.size() * 784);
+  DeviceArray<std::uint8_t> dimages(images);
+  DeviceArray<std::uint32_t> drows(rows);
+  DeviceArray<float> dout(out);
+  cuda::gather_normalize(dimages.ptr, 784, drows.ptr, int(rows.size()), dout.ptr, nullptr);
+  cpu::gather_normalize(images.data(), 784, rows.data(), out.data(), {0, int(rows.size())});
+  REQUIRE(count_bit_differences(dout.read(), out) == 0);
+}
