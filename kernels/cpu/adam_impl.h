@@ -2,8 +2,6 @@
 // into alpha). Element-wise, so any split over threads or vector widths gives the same bits.
 #pragma once
 
-#include <cmath>
-
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/simd_ops.h"
 
@@ -35,7 +33,7 @@ void adam(const AdamArgs& a, std::size_t begin, std::size_t end) {
     float v = madd_scalar<Arch>(g * g - a.v[i], a.one_minus_beta2, a.v[i]);
     a.m[i] = m;
     a.v[i] = v;
-    a.params[i] = a.params[i] - (m * step_size) / (std::sqrt(v) + a.epsilon);
+    a.params[i] = a.params[i] - (m * step_size) / (__builtin_sqrtf(v) + a.epsilon);
   }
 }
 

@@ -5,8 +5,6 @@
 // (kernels/README.md).
 #pragma once
 
-#include <cmath>
-
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/simd_ops.h"
 
@@ -18,7 +16,7 @@ inline float activate_scalar(float z, Activation activation) {
     case Activation::relu:
       return relu_scalar(z);
     case Activation::sigmoid:
-      return 1.0f / (1.0f + std::exp(-z));
+      return 1.0f / (1.0f + __builtin_expf(-z));
     case Activation::none:
       break;
   }

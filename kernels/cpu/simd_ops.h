@@ -1,7 +1,9 @@
 // Per-arch building blocks shared by the kernel implementations (*_impl.h). Included only by the
 // per-arch translation units (arch_*.cpp). Everything sits in an anonymous namespace: the linker
 // must never merge a function compiled with AVX-512 flags into code that runs on an older CPU,
-// which it would do with an ordinary inline function or template instantiated in two TUs.
+// which it would do with an ordinary inline function or template instantiated in two TUs. For the
+// same reason the kernels call __builtin_sqrtf/__builtin_expf, not std::sqrt/std::exp (inline
+// library functions that each arch TU may emit). tests/e2e/test_simd_objects.py checks all this.
 #pragma once
 
 #include <xsimd/xsimd.hpp>

@@ -45,10 +45,4 @@ ModelLayout make_layout(const ModelShape& shape) {
   return layout;
 }
 
-int ModelLayout::widest_layer() const {
-  int widest = 0;
-  for (const DenseLayer& layer : layers) widest = layer.out > widest ? layer.out : widest;
-  return widest > shape.input ? widest : shape.input;
-}
-
 }  // namespace trainer

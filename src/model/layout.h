@@ -41,7 +41,6 @@ struct ModelLayout {
   std::size_t param_count = 0;
   // params, Adam m, Adam v
   std::size_t state_count() const { return 3 * param_count; }
-  int widest_layer() const;
 };
 
 ModelLayout make_layout(const ModelShape& shape);

@@ -1,12 +1,9 @@
 // Facts about the machine the program runs on.
 #pragma once
 
-#include <string>
-
 namespace trainer {
 
 // CPUs this process may run on (sched_getaffinity), which respects taskset and container limits.
 int usable_cpu_count();
-std::string cpu_model_name();
 
 }  // namespace trainer
