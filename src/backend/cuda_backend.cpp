@@ -15,7 +15,7 @@ namespace {
 
 class CudaBackend final : public Backend {
  public:
-  explicit CudaBackend(int device) : device_(device) {
+  explicit CudaBackend(int device) {
     CUDA_CHECK(cudaSetDevice(device));
     CUDA_CHECK(cudaGetDeviceProperties(&properties_, device));
     CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
@@ -93,7 +93,6 @@ class CudaBackend final : public Backend {
   void adam(const AdamArgs& args, std::size_t count) override { cuda::adam(args, count, stream_); }
 
  private:
-  int device_;
   cudaDeviceProp properties_{};
   cudaStream_t stream_ = nullptr;
   std::vector<void*> allocations_;

@@ -12,8 +12,8 @@ namespace trainer {
 // Whether a CUDA device can be used, and if not, the driver's or build's reason.
 struct CudaProbe {
   bool available = false;
-  std::string
-      reason;  // why not, e.g. "CUDA driver version is insufficient for CUDA runtime version"
+  // Why not, e.g. "CUDA driver version is insufficient for CUDA runtime version".
+  std::string reason;
   std::string device_name;  // of device 0 when available
 };
 

@@ -32,7 +32,7 @@ class Autoencoder {
   void upload_state(const std::vector<float>& host_state);
   std::vector<float> download_state() const;
 
-  // One Adam step (step counts from 1) on images rows[0..batch), rows in backend memory.
+  // One Adam step on images rows[0..batch), rows in backend memory.
   // The batch's sum of squared errors lands in *sse_slot (backend memory): reading losses is left
   // to the caller so that a device need not synchronise every step.
   // `alpha` points to this step's Adam step size in backend memory (adam_step_size).

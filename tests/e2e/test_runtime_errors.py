@@ -30,6 +30,15 @@ def main():
     checks.check(one_line(result, os.path.join(empty, "mnist", "train-images-idx3-ubyte.gz"), "not found"),
                  f"missing dataset: {result.stderr.strip()!r}")
 
+    # --device cuda without a usable GPU (every CI machine): exit 1 with the driver's or build's
+    # reason, never a silent CPU run. On a machine with a GPU the run succeeds instead.
+    result = run(SMALL + ["--device", "cuda", "--model-dir", os.path.join(scratch, "m0")])
+    if result.returncode == 0:
+        print("SKIP  --device cuda failure: a CUDA device is usable here")
+    else:
+        checks.check(one_line(result, "--device cuda:") and not os.path.exists(os.path.join(scratch, "m0")),
+                     f"--device cuda without a GPU: {result.stderr.strip()!r}")
+
     a_file = os.path.join(scratch, "a-file")
     open(a_file, "w").write("not a directory")
     result = run(SMALL + ["--model-dir", os.path.join(a_file, "model")])

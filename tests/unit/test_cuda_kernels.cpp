@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "kernel_test_support.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/kernels.h"
@@ -41,21 +42,6 @@ const cpu::KernelTable& cpu_fma_twin() {
 }
 bool cpu_twin_fuses() {
   return cpu_fma_twin().arch != cpu::SimdArch::sse2;
-}
-
-std::vector<float> random_floats(std::mt19937& rng, std::size_t n, float lo = -1.0f,
-                                 float hi = 1.0f) {
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
-
-int count_bit_differences(const std::vector<float>& a, const std::vector<float>& b) {
-  int differ = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    differ += std::memcmp(&a[i], &b[i], sizeof(float)) != 0;
-  return differ;
 }
 
 struct Shape {

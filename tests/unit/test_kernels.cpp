@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "kernel_test_support.h"
 #include "kernels/cpu/kernels.h"
 
 using namespace trainer;
@@ -21,18 +22,6 @@ std::vector<SimdArch> supported_archs() {
     if (cpu_supports(arch)) archs.push_back(arch);
   }
   return archs;
-}
-
-std::vector<float> random_floats(std::mt19937& rng, std::size_t n, float lo = -1.0f,
-                                 float hi = 1.0f) {
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 struct GemmCase {

@@ -1,0 +1,27 @@
+// Helpers shared by the CPU and CUDA kernel tests.
+#pragma once
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+inline std::vector<float> random_floats(std::mt19937& rng, std::size_t n, float lo = -1.0f,
+                                        float hi = 1.0f) {
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+// How many elements differ in their bits (a count says more than "not equal" when a test fails).
+inline int count_bit_differences(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return int(a.size() > b.size() ? a.size() : b.size());
+  int differ = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    differ += std::memcmp(&a[i], &b[i], sizeof(float)) != 0;
+  return differ;
+}
+
+inline bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return count_bit_differences(a, b) == 0;
+}
