@@ -1,10 +1,13 @@
-// trainer: train the MNIST autoencoder. Exit codes: 0 done, 1 runtime failure, 2 bad usage.
+// trainer: train the MNIST autoencoder, or fetch its data. Exit codes: 0 done, 1 runtime failure, 2
+// bad usage.
 #include <iostream>
 #include <new>
 #include <string>
 #include <vector>
 
+#include "cli/parse_download.h"
 #include "cli/parse_train.h"
+#include "data/download_command.h"
 #include "report/console.h"
 #include "train/train_loop.h"
 #include "util/errors.h"
@@ -17,8 +20,17 @@ int run(std::vector<std::string> args) {
     command = args.front();
     args.erase(args.begin());
   }
+  if (command == "download") {
+    auto parsed = trainer::parse_download_args(args);
+    if (auto* help = std::get_if<trainer::ShowHelp>(&parsed)) {
+      std::cout << help->text;
+      return 0;
+    }
+    trainer::run_download(std::get<trainer::DownloadConfig>(parsed), std::cout);
+    return 0;
+  }
   if (command != "train")
-    throw trainer::UsageError("unknown command '" + command + "' (commands: train)");
+    throw trainer::UsageError("unknown command '" + command + "' (commands: train, download)");
   auto parsed = trainer::parse_train_args(args);
   if (auto* help = std::get_if<trainer::ShowHelp>(&parsed)) {
     std::cout << help->text;

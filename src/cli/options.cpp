@@ -54,9 +54,9 @@ double parse_positive_flag(const std::string& flag, const std::string& text, dou
 }
 
 std::string parse_choice_flag(const std::string& flag, const std::string& text,
-                              std::initializer_list<const char*> choices) {
+                              const std::vector<std::string>& choices) {
   std::string allowed;
-  for (const char* choice : choices) {
+  for (const std::string& choice : choices) {
     if (text == choice) return text;
     allowed += allowed.empty() ? "" : "|";
     allowed += choice;

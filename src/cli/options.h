@@ -3,8 +3,8 @@
 #pragma once
 
 #include <cstdint>
-#include <initializer_list>
 #include <string>
+#include <vector>
 
 namespace trainer {
 
@@ -15,7 +15,7 @@ std::uint64_t parse_unsigned_flag(const std::string& flag, const std::string& te
 double parse_positive_flag(const std::string& flag, const std::string& text, double max);
 // One of `choices`, returned as given.
 std::string parse_choice_flag(const std::string& flag, const std::string& text,
-                              std::initializer_list<const char*> choices);
+                              const std::vector<std::string>& choices);
 std::string parse_path_flag(const std::string& flag, const std::string& text);
 
 }  // namespace trainer

@@ -1,9 +1,11 @@
 #include "cli/parse_train.h"
 
-#include <cxxopts.hpp>
+#include "cli/cxxopts_config.h"
 
+#include "cli/data_flags.h"
 #include "cli/options.h"
-#include "data/dataset.h"
+#include "cli/parse_flags.h"
+#include "data/catalog.h"
 #include "util/errors.h"
 
 namespace trainer {
@@ -18,11 +20,8 @@ cxxopts::Options train_options() {
   auto add = options.add_options();
   add("epochs", "Total number of epochs to train (1..1000000)", text()->default_value("2"));
   add("model-dir", "Where the model, metrics and pictures go", text()->default_value("model"));
-  add("data-dir",
-      "Dataset cache (default: $TRAINER_DATA_DIR, $XDG_CACHE_HOME/trainer, $HOME/.cache/trainer, "
-      "./data)",
-      text());
-  add("dataset", "mnist|fashion-mnist", text()->default_value("mnist"));
+  add("dataset", "mnist|fashion-mnist (fetched into the data dir on first use)",
+      text()->default_value("mnist"));
   add("batch-size", "Images per step; the last partial batch is kept (1..60000)",
       text()->default_value("256"));
   add("learning-rate", "Adam learning rate (0..10]", text()->default_value("0.01"));
@@ -38,6 +37,7 @@ cxxopts::Options train_options() {
       text());
   add("h,help", "Show this help");
   add("version", "Print version and build information");
+  add_data_flags(options);
   return options;
 }
 
@@ -46,24 +46,15 @@ cxxopts::Options train_options() {
 std::variant<TrainConfig, ShowHelp, ShowVersion> parse_train_args(
     const std::vector<std::string>& args) {
   cxxopts::Options options = train_options();
-  std::vector<const char*> argv = {"trainer"};
-  for (const std::string& arg : args) argv.push_back(arg.c_str());
-  cxxopts::ParseResult result;
-  try {
-    result = options.parse(int(argv.size()), argv.data());
-  } catch (const cxxopts::exceptions::exception& e) {
-    throw UsageError(e.what());
-  }
-  if (!result.unmatched().empty()) {
-    throw UsageError("unexpected argument '" + result.unmatched().front() +
-                     "' (see trainer --help)");
-  }
+  const cxxopts::ParseResult result = parse_flags(options, "trainer", args);
   if (result.count("help")) {
     return ShowHelp{
         options.help() +
-        "\nCommands:\n  train   (default) train, then write <model-dir>/saved_model and "
-        "metrics.jsonl\n\nEnvironment:\n  TRAINER_SIMD=sse2|avx2|avx512   force the CPU "
-        "kernels' instruction set\n  TRAINER_DATA_DIR               dataset cache directory\n"};
+        "\nCommands:\n  train      (default) train, then write <model-dir>/saved_model and "
+        "metrics.jsonl\n  download   fetch and verify a dataset into the cache (trainer download "
+        "--help)\n\nEnvironment:\n  TRAINER_SIMD=sse2|avx2|avx512   force the CPU kernels' "
+        "instruction set\n" +
+        kDataEnvironmentHelp};
   }
   if (result.count("version")) return ShowVersion{};
 
@@ -71,8 +62,10 @@ std::variant<TrainConfig, ShowHelp, ShowVersion> parse_train_args(
   TrainConfig config;
   config.epochs = int(parse_integer_flag("epochs", value("epochs"), 1, 1000000));
   config.model_dir = parse_path_flag("model-dir", value("model-dir"));
-  if (result.count("data-dir")) config.data_dir = parse_path_flag("data-dir", value("data-dir"));
-  config.dataset = parse_choice_flag("dataset", value("dataset"), {"mnist", "fashion-mnist"});
+  DataFlags data = parse_data_flags(result);
+  config.data_dir = data.data_dir;
+  config.fetch = data.fetch;
+  config.dataset = parse_choice_flag("dataset", value("dataset"), dataset_names());
   config.batch_size = int(parse_integer_flag("batch-size", value("batch-size"), 1, 60000));
   config.adam.learning_rate = parse_positive_flag("learning-rate", value("learning-rate"), 10.0);
   config.shape.hidden = int(parse_integer_flag("hidden", value("hidden"), 1, 4096));

@@ -1,23 +1,15 @@
-// A dataset on disk: the four IDX files of <data-dir>/<name>/, raw or .gz.
+// A dataset in memory: the four IDX files of a catalog entry, parsed and checked against the
+// catalog's counts and image size.
 #pragma once
 
-#include <filesystem>
-#include <optional>
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "data/catalog.h"
 #include "data/idx.h"
 
 namespace trainer {
-
-struct DatasetSpec {
-  const char* name;
-  int train_count, test_count, rows, cols;
-};
-
-// The datasets trainer knows; names are what --dataset accepts.
-const std::vector<DatasetSpec>& known_datasets();
-const DatasetSpec* find_dataset(const std::string& name);
 
 struct Dataset {
   std::string name;
@@ -25,8 +17,10 @@ struct Dataset {
   IdxLabels train_labels, test_labels;
 };
 
-// Loads and validates all four files (dimensions must match the spec and each other).
-// Throws RuntimeFailure naming the file and the problem.
-Dataset load_dataset(const std::filesystem::path& data_dir, const DatasetSpec& spec);
+// `contents` holds the decompressed IDX bytes of dataset.files, in that order; `names` label
+// error messages. Throws RuntimeFailure naming the file and the problem.
+Dataset make_dataset(const CatalogDataset& dataset,
+                     const std::vector<std::vector<std::uint8_t>>& contents,
+                     const std::vector<std::string>& names);
 
 }  // namespace trainer

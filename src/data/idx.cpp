@@ -1,10 +1,9 @@
 #include "data/idx.h"
 
-#include <zlib.h>
-
 #include <cerrno>
 #include <fstream>
 
+#include "data/gzip.h"
 #include "util/errors.h"
 
 namespace trainer {
@@ -90,50 +89,23 @@ IdxLabels parse_idx_labels(const std::vector<std::uint8_t>& bytes, const std::st
 std::vector<std::uint8_t> read_maybe_gzip(const std::filesystem::path& path,
                                           std::size_t max_bytes) {
   const std::string name = path.string();
+  std::vector<std::uint8_t> raw = read_whole_file(path);
+  if (looks_like_gzip(raw)) return gunzip(raw, max_bytes, name);
+  if (raw.size() > max_bytes) {
+    throw RuntimeFailure(name + ": " + std::to_string(raw.size()) + " bytes, more than the " +
+                         std::to_string(max_bytes) + " this file can hold");
+  }
+  return raw;
+}
+
+std::vector<std::uint8_t> read_whole_file(const std::filesystem::path& path) {
+  const std::string name = path.string();
   std::ifstream file(path, std::ios::binary);
   if (!file) throw RuntimeFailure(describe_errno(name, errno));
   std::vector<std::uint8_t> raw((std::istreambuf_iterator<char>(file)),
                                 std::istreambuf_iterator<char>());
   if (file.bad()) throw RuntimeFailure(describe_errno(name, errno));
-
-  const bool gzip = raw.size() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b;
-  if (!gzip) {
-    if (raw.size() > max_bytes) {
-      throw RuntimeFailure(name + ": " + std::to_string(raw.size()) + " bytes, more than the " +
-                           std::to_string(max_bytes) + " this file can hold");
-    }
-    return raw;
-  }
-
-  z_stream stream{};
-  if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK)
-    throw RuntimeFailure(name + ": zlib initialisation failed");
-  std::vector<std::uint8_t> out(max_bytes + 1);  // one spare byte detects "more than max_bytes"
-  stream.next_in = raw.data();
-  stream.avail_in = uInt(raw.size());
-  stream.next_out = out.data();
-  stream.avail_out = uInt(out.size());
-  int status = inflate(&stream, Z_FINISH);
-  const std::size_t produced = stream.total_out;
-  const std::size_t consumed = stream.total_in;
-  const char* message = stream.msg;
-  std::string detail = message ? message : "";
-  inflateEnd(&stream);
-  if (produced > max_bytes) {
-    throw RuntimeFailure(name + ": decompresses to more than " + std::to_string(max_bytes) +
-                         " bytes, more than this file can hold");
-  }
-  if (status == Z_DATA_ERROR) throw RuntimeFailure(name + ": corrupt gzip data (" + detail + ")");
-  if (status != Z_STREAM_END) {
-    throw RuntimeFailure(name + ": truncated gzip stream (ends after " + std::to_string(consumed) +
-                         " compressed bytes)");
-  }
-  if (consumed != raw.size()) {
-    throw RuntimeFailure(name + ": " + std::to_string(raw.size() - consumed) +
-                         " unexpected bytes after the end of the gzip stream");
-  }
-  out.resize(produced);
-  return out;
+  return raw;
 }
 
 }  // namespace trainer

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <random>
 #include <string>
 
 #include "util/errors.h"
@@ -15,9 +17,7 @@ namespace {
 // Closes the descriptor and removes the temporary file unless committed.
 class TempFile {
  public:
-  explicit TempFile(std::filesystem::path path) : path_(std::move(path)) {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  }
+  TempFile(std::filesystem::path path, int fd) : path_(std::move(path)), fd_(fd) {}
   ~TempFile() {
     if (fd_ >= 0) ::close(fd_);
     if (!committed_) ::unlink(path_.c_str());
@@ -42,6 +42,10 @@ class TempFile {
 
 }  // namespace
 
+std::string temporary_prefix(const std::string& file_name) {
+  return "." + file_name + ".tmp.";
+}
+
 void make_directories(const std::filesystem::path& dir) {
   std::error_code ec;
   if (std::filesystem::is_directory(dir, ec)) return;
@@ -59,10 +63,21 @@ void make_directories(const std::filesystem::path& dir) {
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view contents) {
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
-  const std::filesystem::path temp =
-      dir / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
-  TempFile file(temp);
-  if (file.fd() < 0) fail(path, "write", errno);
+  // pid plus a random tag: in a container every run is pid 1, and a run killed mid-write leaves
+  // its temporary behind.
+  std::random_device random;
+  std::filesystem::path temp;
+  int fd = -1;
+  for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
+    char tag[16];
+    std::snprintf(tag, sizeof tag, "%08x", unsigned(random()));
+    temp =
+        dir / (temporary_prefix(path.filename().string()) + std::to_string(::getpid()) + "." + tag);
+    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  if (fd < 0) fail(path, "write", errno);
+  TempFile file(temp, fd);
   const char* data = contents.data();
   std::size_t left = contents.size();
   while (left > 0) {

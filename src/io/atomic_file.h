@@ -4,12 +4,16 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 namespace trainer {
 
 // Throws RuntimeFailure naming the path and the cause; the temporary file is removed on failure.
 void write_file_atomically(const std::filesystem::path& path, std::string_view contents);
+
+// Temporaries of `file_name` are named "<prefix><pid>.<random>" in the target's directory.
+std::string temporary_prefix(const std::string& file_name);
 
 // mkdir -p that reports the first component it could not create (RuntimeFailure).
 void make_directories(const std::filesystem::path& dir);

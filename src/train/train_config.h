@@ -6,6 +6,7 @@
 #include <string>
 
 #include "backend/backend.h"
+#include "data/fetch.h"
 #include "model/autoencoder.h"
 #include "model/layout.h"
 
@@ -16,6 +17,7 @@ struct TrainConfig {
   std::string model_dir = "model";
   std::optional<std::string> data_dir;
   std::string dataset = "mnist";
+  FetchOptions fetch;
   int batch_size = 256;
   ModelShape shape;
   AdamConfig adam;

@@ -1,15 +1,18 @@
 #include "train/train_loop.h"
 
 #include <chrono>
+#include <iostream>
 #include <numeric>
 
 #include "backend/backend.h"
+#include "data/cache.h"
 #include "data/data_dir.h"
 #include "data/dataset.h"
 #include "io/model_dir.h"
 #include "model/autoencoder.h"
 #include "model/init.h"
 #include "report/console.h"
+#include "report/fetch_progress.h"
 #include "train/rng.h"
 #include "util/errors.h"
 
@@ -34,7 +37,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 void run_training(const TrainConfig& config, std::ostream& out) {
-  const DatasetSpec* spec = find_dataset(config.dataset);
+  const CatalogDataset* spec = find_dataset(config.dataset);
   if (!spec) throw UsageError("--dataset: unknown dataset '" + config.dataset + "'");
   const int train_count =
       config.limit ? std::min(*config.limit, spec->train_count) : spec->train_count;
@@ -46,7 +49,9 @@ void run_training(const TrainConfig& config, std::ostream& out) {
   BackendChoice choice = make_backend({config.device, config.threads});
   std::unique_ptr<Backend>& backend = choice.backend;
   if (!choice.note.empty()) out << choice.note << "; using the CPU" << std::endl;
-  const Dataset data = load_dataset(resolve_data_dir(config.data_dir).path, *spec);
+  ConsoleFetchReporter reporter(out, std::cerr, stdout_is_terminal());
+  const Dataset data =
+      obtain_dataset({resolve_data_dir(config.data_dir).path, spec, config.fetch}, reporter);
   ModelDir model_dir(config.model_dir);
   ModelShape shape = config.shape;
   shape.input = data.train_images.pixels_per_image();

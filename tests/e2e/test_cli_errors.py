@@ -28,6 +28,16 @@ CASES = [
     (["--epochs"], "epochs", "missing"),
     (["--epochs", "3", "extra"], "extra", "unexpected argument"),
     (["frobnicate"], "frobnicate", "unknown command"),
+    (["--mirror", "ftp://example.com/"], "--mirror", "unsupported scheme 'ftp'"),
+    (["--mirror", "https:///nohost/"], "--mirror", "missing host"),
+    (["--mirror", "https://user:pw@example.com/"], "--mirror", "credentials"),
+    (["--mirror", "file://server/share/"], "--mirror", "local path"),
+    (["--timeout", "0"], "--timeout", "greater than 0"),
+    (["--timeout", "3601"], "--timeout", "3600"),
+    (["--retries", "11"], "--retries", "0 to 10"),
+    (["download", "--dataset", "cifar10"], "--dataset", "mnist|fashion-mnist|all"),
+    (["download", "--epochs", "3"], "epochs", "does not exist"),
+    (["download", "--mirror", "gopher://x/"], "--mirror", "unsupported scheme"),
 ]
 
 
@@ -44,13 +54,19 @@ def main():
     result = run(["--model-dir", os.path.join(scratch, "never")], {"TRAINER_SIMD": "neon"})
     checks.check(result.returncode == 2 and result.stderr.count("\n") == 1 and "TRAINER_SIMD=neon" in result.stderr,
                  f"TRAINER_SIMD=neon -> exit {result.returncode}, {result.stderr.strip()!r}")
-    checks.check(not os.path.exists(os.path.join(scratch, "never")), "no model directory made by a rejected run")
+    result = run(["download", "--data-dir", os.path.join(scratch, "never")], {"TRAINER_MIRROR": "https://ok.example/ nonsense"})
+    checks.check(result.returncode == 2 and result.stderr.count("\n") == 1 and "TRAINER_MIRROR: 'nonsense'" in result.stderr,
+                 f"bad TRAINER_MIRROR -> exit {result.returncode}, {result.stderr.strip()!r}")
+    checks.check(not os.path.exists(os.path.join(scratch, "never")), "nothing made by a rejected run")
 
     result = run(["--help"])
     checks.check(result.returncode == 0 and "--epochs" in result.stdout and "--output-activation" in result.stdout,
                  "--help prints the flags and exits 0")
     result = run(["--version"])
     checks.check(result.returncode == 0 and result.stdout.startswith("trainer "), f"--version: {result.stdout.strip()}")
+    result = run(["download", "--help"])
+    checks.check(result.returncode == 0 and "--mirror" in result.stdout and "--offline" in result.stdout
+                 and "SSL_CERT_FILE" in result.stdout, "download --help prints its flags and exits 0")
     result = run(["train", "--version"])
     checks.check(result.returncode == 0, "the train command is accepted explicitly")
     checks.finish()

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "backend/backend.h"
-#include "data/dataset.h"
+#include "data/cache.h"
 #include "io/atomic_file.h"
 #include "io/safetensors.h"
 #include "model/autoencoder.h"
@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   try {
     const std::string out_dir = argv[6];
     const int steps = std::stoi(argv[3]), batch = std::stoi(argv[4]);
-    const Dataset data = load_dataset(argv[1], *find_dataset(argv[2]));
+    const Dataset data = load_cached_dataset(argv[1], *find_dataset(argv[2]));
     ModelShape shape;
     if (argc > 7 && std::string(argv[7]) == "sigmoid")
       shape.output_activation = Activation::sigmoid;

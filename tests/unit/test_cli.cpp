@@ -1,5 +1,6 @@
 // Flag parsing: defaults, accepted values, and one-line errors that name the flag.
 #include <catch2/catch.hpp>
+#include <cstdlib>
 
 #include "cli/parse_train.h"
 #include "util/errors.h"
@@ -107,4 +108,28 @@ TEST_CASE("bad values name the flag and what is allowed", "[cli]") {
   REQUIRE_THAT(usage_error({"--epochs"}), Catch::Contains("epochs"));
   REQUIRE(usage_error({"--epochs", "3", "stray"}) ==
           "unexpected argument 'stray' (see trainer --help)");
+}
+
+TEST_CASE("data flags: mirrors in order, one per flag, then TRAINER_MIRROR", "[cli]") {
+  ::unsetenv("TRAINER_MIRROR");
+  TrainConfig config = parse({});
+  CHECK(config.fetch.mirrors.empty());
+  CHECK(config.fetch.catalog_mirrors);
+  CHECK_FALSE(config.fetch.offline);
+  CHECK(config.fetch.timeout_s == 30);
+  CHECK(config.fetch.retries == 3);
+
+  ::setenv("TRAINER_MIRROR", "  file:///srv/data  https://env.example/a/ ", 1);
+  config = parse({"--mirror", "https://m.example/x,y", "--mirror", "http://second.example",
+                  "--no-catalog-mirrors", "--offline", "--timeout", "0.5", "--retries", "0"});
+  ::unsetenv("TRAINER_MIRROR");
+  CHECK(config.fetch.mirrors ==
+        std::vector<std::string>{"https://m.example/x,y/", "http://second.example/",
+                                 "file:///srv/data/", "https://env.example/a/"});
+  CHECK_FALSE(config.fetch.catalog_mirrors);
+  CHECK(config.fetch.offline);
+  CHECK(config.fetch.timeout_s == 0.5);
+  CHECK(config.fetch.retries == 0);
+  CHECK_THAT(usage_error({"--mirror", "https://q.example/?a=1"}),
+             Catch::Contains("without a query"));
 }

@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "data/cache.h"
 #include "data/dataset.h"
 #include "data/idx.h"
+#include "gzip_test_support.h"
 #include "util/errors.h"
 
 using namespace trainer;
@@ -24,20 +26,6 @@ fs::path temp_dir() {
 void write_bytes(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
   std::ofstream(path, std::ios::binary)
       .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-}
-
-std::vector<std::uint8_t> gzip(const std::vector<std::uint8_t>& raw) {
-  z_stream s{};
-  deflateInit2(&s, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  std::vector<std::uint8_t> out(deflateBound(&s, uLong(raw.size())) + 64);
-  s.next_in = const_cast<Bytef*>(raw.data());
-  s.avail_in = uInt(raw.size());
-  s.next_out = out.data();
-  s.avail_out = uInt(out.size());
-  deflate(&s, Z_FINISH);
-  out.resize(s.total_out);
-  deflateEnd(&s);
-  return out;
 }
 
 std::vector<std::uint8_t> image_file(std::uint32_t count, std::uint32_t rows, std::uint32_t cols,
@@ -61,10 +49,10 @@ std::string failure_of(const std::function<void()>& f) {
 
 }  // namespace
 
-TEST_CASE("reads Debian's Fashion-MNIST, gzip and raw alike", "[idx]") {
+TEST_CASE("reads Debian's Fashion-MNIST from the cache", "[idx]") {
   const fs::path data_dir = TRAINER_TEST_DATA_DIR;
   REQUIRE(fs::exists(data_dir / "fashion-mnist" / "train-images-idx3-ubyte.gz"));
-  Dataset data = load_dataset(data_dir, *find_dataset("fashion-mnist"));
+  Dataset data = load_cached_dataset(data_dir, *find_dataset("fashion-mnist"));
   REQUIRE(data.train_images.count == 60000);
   REQUIRE(data.train_images.rows == 28);
   REQUIRE(data.train_images.cols == 28);
@@ -75,19 +63,6 @@ TEST_CASE("reads Debian's Fashion-MNIST, gzip and raw alike", "[idx]") {
   // Fashion-MNIST's first training image is an ankle boot (label 9), its first test image too.
   REQUIRE(data.train_labels.labels[0] == 9);
   REQUIRE(data.test_labels.labels[0] == 9);
-
-  // The same content uncompressed is read identically (and preferred when both exist).
-  fs::path dir = temp_dir() / "fashion-mnist";
-  fs::create_directories(dir);
-  for (const char* stem : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                           "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
-    fs::path gz = data_dir / "fashion-mnist" / (std::string(stem) + ".gz");
-    write_bytes(dir / stem, read_maybe_gzip(gz, 60000u * 784u + 16u));
-  }
-  Dataset raw = load_dataset(dir.parent_path(), *find_dataset("fashion-mnist"));
-  REQUIRE(raw.train_images.pixels == data.train_images.pixels);
-  REQUIRE(raw.test_labels.labels == data.test_labels.labels);
-  fs::remove_all(dir.parent_path());
 }
 
 TEST_CASE("malformed IDX files are errors naming the file and the problem", "[idx]") {
@@ -137,12 +112,14 @@ TEST_CASE("malformed IDX files are errors naming the file and the problem", "[id
   // Missing file and a dataset whose files disagree with the catalog.
   fs::remove(file);
   CHECK_THAT(failure_of(parse), Catch::Contains(file.string()) && Catch::Contains("No such file"));
-  fs::create_directories(dir / "mnist");
-  write_bytes(dir / "mnist" / "train-images-idx3-ubyte", image_file(3, 28, 28, 3 * 784));
-  CHECK_THAT(failure_of([&] { load_dataset(dir, *find_dataset("mnist")); }),
-             Catch::Contains("holds 3 images of 28x28, mnist has 60000"));
-  fs::remove(dir / "mnist" / "train-images-idx3-ubyte");
-  CHECK_THAT(failure_of([&] { load_dataset(dir, *find_dataset("mnist")); }),
-             Catch::Contains("train-images-idx3-ubyte.gz: not found"));
+  const CatalogDataset& mnist = *find_dataset("mnist");
+  std::vector<std::vector<std::uint8_t>> contents = {image_file(3, 28, 28, 3 * 784), {}, {}, {}};
+  CHECK_THAT(failure_of([&] {
+               make_dataset(mnist, contents, {"a", "b", "c", "d"});
+             }),
+             Catch::Contains("a: holds 3 images of 28x28, mnist has 60000"));
+  CHECK_THAT(failure_of([&] { load_cached_dataset(dir, mnist); }),
+             Catch::Contains((dir / "mnist" / "train-images-idx3-ubyte.gz").string() +
+                             ": not in the cache"));
   fs::remove_all(dir);
 }

@@ -1,0 +1,15 @@
+// Runs cxxopts over a command's arguments; its errors become one-line UsageErrors.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/cxxopts_config.h"
+
+namespace trainer {
+
+// `program` names the command in cxxopts' messages and in the --help hint for stray arguments.
+cxxopts::ParseResult parse_flags(cxxopts::Options& options, const std::string& program,
+                                 const std::vector<std::string>& args);
+
+}  // namespace trainer

@@ -1,0 +1,101 @@
+#include "data/cache.h"
+
+#include <optional>
+
+#include "data/idx.h"
+#include "data/verify.h"
+#include "io/atomic_file.h"
+#include "io/file_lock.h"
+
+namespace trainer {
+namespace {
+
+enum class Cached { missing, verified, corrupt };
+
+Cached check_cached(const std::filesystem::path& path, const CatalogFile& file,
+                    std::vector<std::uint8_t>& content, std::string& problem) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return Cached::missing;
+  try {
+    content = verified_content(read_whole_file(path), file);
+    return Cached::verified;
+  } catch (const VerificationFailure& e) {
+    problem = e.what();
+    return Cached::corrupt;
+  }
+}
+
+// Temporaries left by a run that was killed while renaming into place. Called under the lock,
+// so no live process owns them.
+void remove_stale_temporaries(const std::filesystem::path& dir, const std::string& file_name) {
+  const std::string prefix = temporary_prefix(file_name);
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().filename().string().rfind(prefix, 0) == 0)
+      std::filesystem::remove(entry.path(), ec);
+  }
+}
+
+class SilentReporter : public FetchReporter {
+ public:
+  void started(const std::string&, const std::string&) override {}
+  void progress(std::uint64_t, std::optional<std::uint64_t>) override {}
+  void finished(const std::string&, const std::string&, std::uint64_t, double) override {}
+  void attempt_failed(const std::string&, const std::string&, double) override {}
+  void warning(const std::string&) override {}
+  void waiting_for_lock(const std::string&) override {}
+};
+
+}  // namespace
+
+Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
+  const CatalogDataset& dataset = *request.dataset;
+  const std::filesystem::path dir = request.data_dir / dataset.name;
+  std::vector<std::vector<std::uint8_t>> contents(dataset.files.size());
+  std::vector<std::string> names;
+  std::vector<std::size_t> pending;
+  for (std::size_t i = 0; i < dataset.files.size(); ++i) {
+    const std::filesystem::path path = dir / dataset.files[i].name;
+    names.push_back(path.string());
+    std::string problem;
+    const Cached state = check_cached(path, dataset.files[i], contents[i], problem);
+    if (state == Cached::verified) continue;
+    if (state == Cached::corrupt) {
+      if (mirror_urls(dataset, dataset.files[i], request.fetch).empty())
+        throw RuntimeFailure(path.string() + ": cached file does not verify (" + problem +
+                             ") and no mirror may be used to replace it");
+      reporter.warning(path.string() + ": cached file does not verify (" + problem +
+                       "); fetching it again");
+    }
+    pending.push_back(i);
+  }
+  if (!pending.empty()) {
+    // Check the mirrors first, so an --offline run with an empty cache creates nothing.
+    for (std::size_t i : pending) {
+      if (mirror_urls(dataset, dataset.files[i], request.fetch).empty())
+        fetch_verified(dataset, dataset.files[i], names[i], request.fetch, reporter);  // throws
+    }
+    make_directories(dir);
+    const std::filesystem::path lock_path = dir / ".lock";
+    FileLock lock(lock_path, [&] { reporter.waiting_for_lock(lock_path.string()); });
+    for (std::size_t i : pending) {
+      const CatalogFile& file = dataset.files[i];
+      remove_stale_temporaries(dir, file.name);
+      std::string problem;
+      // Another trainer may have fetched it while this one waited for the lock.
+      if (check_cached(names[i], file, contents[i], problem) == Cached::verified) continue;
+      contents[i] = fetch_verified(dataset, file, names[i], request.fetch, reporter);
+    }
+  }
+  return make_dataset(dataset, contents, names);
+}
+
+Dataset load_cached_dataset(const std::filesystem::path& data_dir, const CatalogDataset& dataset) {
+  DataRequest request{data_dir, &dataset, {}};
+  request.fetch.catalog_mirrors = false;
+  request.fetch.offline = true;
+  SilentReporter silent;
+  return obtain_dataset(request, silent);
+}
+
+}  // namespace trainer

@@ -1,0 +1,143 @@
+#include "data/fetch.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "data/verify.h"
+#include "io/atomic_file.h"
+#include "net/http_client.h"
+#include "net/net_error.h"
+#include "net/tls_stream.h"
+#include "version.h"
+
+namespace trainer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Room above the upstream size: re-gzipped copies differ by a few bytes, but a mirror that
+// streams something else entirely is cut off early.
+std::uint64_t max_archive_bytes(const CatalogFile& file) {
+  return file.size + (1u << 20);
+}
+
+std::vector<std::uint8_t> read_local(const Url& url, std::uint64_t max_bytes) {
+  std::ifstream in(url.target, std::ios::binary);
+  if (!in) throw NetError(NetFailure::local, false, std::strerror(errno));
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
+  if (in.bad()) throw NetError(NetFailure::local, false, std::strerror(errno));
+  if (bytes.size() > max_bytes)
+    throw NetError(NetFailure::too_large, false,
+                   std::to_string(bytes.size()) + " bytes, far more than the catalog's file");
+  return bytes;
+}
+
+std::vector<std::uint8_t> download(const Url& url, const CatalogFile& file,
+                                   const FetchOptions& options, const ProxySettings& proxies,
+                                   FetchReporter& reporter) {
+  const std::uint64_t max_bytes = max_archive_bytes(file);
+  if (url.is_file()) return read_local(url, max_bytes);
+  std::vector<std::uint8_t> bytes;
+  std::optional<std::uint64_t> total;
+  BodySink sink;
+  sink.begin = [&](std::optional<std::uint64_t> length) {
+    if (length && *length > max_bytes) {
+      throw NetError(NetFailure::too_large, false,
+                     "server announces " + std::to_string(*length) +
+                         " bytes; the catalog's file has " + std::to_string(file.size));
+    }
+    total = length;
+    bytes.reserve(std::size_t(length.value_or(file.size)));
+  };
+  sink.data = [&](const std::uint8_t* data, std::size_t size) {
+    if (bytes.size() + size > max_bytes) {
+      throw NetError(NetFailure::too_large, false,
+                     "more than " + std::to_string(max_bytes) + " bytes; the catalog's file has " +
+                         std::to_string(file.size));
+    }
+    bytes.insert(bytes.end(), data, data + size);
+    reporter.progress(bytes.size(), total);
+  };
+  HttpOptions http;
+  http.timeout_s = options.timeout_s;
+  http.proxies = &proxies;
+  http.trust = []() -> const TrustStore& { return TrustStore::system(); };
+  http.user_agent = std::string("trainer/") + TRAINER_VERSION;
+  http_get(url, http, sink);
+  return bytes;
+}
+
+}  // namespace
+
+std::vector<std::string> mirror_urls(const CatalogDataset& dataset, const CatalogFile& file,
+                                     const FetchOptions& options) {
+  std::vector<std::string> urls;
+  for (const std::string& base : options.mirrors)
+    urls.push_back(base + dataset.name + "/" + file.name);
+  if (options.catalog_mirrors) {
+    for (const std::string& base : dataset.mirrors) urls.push_back(base + file.name);
+  }
+  if (options.offline) {
+    urls.erase(std::remove_if(urls.begin(), urls.end(),
+                              [](const std::string& url) { return url.rfind("file://", 0) != 0; }),
+               urls.end());
+  }
+  return urls;
+}
+
+std::vector<std::uint8_t> fetch_verified(const CatalogDataset& dataset, const CatalogFile& file,
+                                         const std::filesystem::path& destination,
+                                         const FetchOptions& options, FetchReporter& reporter) {
+  const std::string label = dataset.name + "/" + file.name;
+  const std::vector<std::string> urls = mirror_urls(dataset, file, options);
+  if (urls.empty()) {
+    throw RuntimeFailure(destination.string() + ": not in the cache, and " +
+                         (options.offline ? "--offline forbids downloading it"
+                                          : "there is no mirror to fetch it from "
+                                            "(--no-catalog-mirrors without --mirror)"));
+  }
+  const ProxySettings proxies =
+      options.offline ? ProxySettings() : ProxySettings::from_environment();
+  std::string failures;
+  for (const std::string& url_text : urls) {
+    const Url url = parse_url(url_text);
+    std::string cause;
+    int attempt = 0;
+    for (;; ++attempt) {
+      bool retryable = false;
+      try {
+        const auto start = Clock::now();
+        reporter.started(label, url_text);
+        std::vector<std::uint8_t> archive = download(url, file, options, proxies, reporter);
+        std::vector<std::uint8_t> content = verified_content(archive, file);
+        write_file_atomically(
+            destination,
+            std::string_view(reinterpret_cast<const char*>(archive.data()), archive.size()));
+        reporter.finished(label, url_text, archive.size(),
+                          std::chrono::duration<double>(Clock::now() - start).count());
+        return content;
+      } catch (const NetError& e) {
+        cause = e.what();
+        retryable = e.retryable();
+      } catch (const VerificationFailure& e) {
+        cause = e.what();  // the same mirror would most likely serve the same bytes again
+      }
+      if (!retryable || attempt >= options.retries) break;
+      const double delay = std::min(0.5 * double(1 << attempt), 8.0);
+      reporter.attempt_failed(url_text, cause, delay);
+      std::this_thread::sleep_for(std::chrono::duration<double>(delay));
+    }
+    reporter.attempt_failed(url_text, cause, -1);
+    if (!failures.empty()) failures += "; ";
+    failures += url_text + ": " + cause;
+    if (attempt > 0) failures += " (" + std::to_string(attempt + 1) + " tries)";
+  }
+  throw RuntimeFailure(destination.string() + ": download failed: " + failures);
+}
+
+}  // namespace trainer

@@ -1,0 +1,18 @@
+// gunzip with a ceiling: a gzip bomb, or a file that is not what the catalog says, stops at
+// max_bytes instead of filling memory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace trainer {
+
+bool looks_like_gzip(const std::vector<std::uint8_t>& bytes);
+
+// Throws RuntimeFailure "<name>: <problem>" for corrupt or truncated data, trailing garbage, or
+// output beyond max_bytes.
+std::vector<std::uint8_t> gunzip(const std::vector<std::uint8_t>& compressed, std::size_t max_bytes,
+                                 const std::string& name);
+
+}  // namespace trainer

@@ -1,0 +1,214 @@
+"""The downloader against local servers (CI has no internet): HTTPS with a CA made here, request
+counting, broken servers, redirects, a CONNECT proxy, the offline mode and a corrupt cache."""
+import os
+import pty
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from common import DATA_DIR, SKIP, TRAINER, Checks, run, temp_dir  # noqa: E402
+from fixture_servers import Fixture  # noqa: E402
+
+FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+         "t10k-labels-idx1-ubyte.gz"]
+ARCHIVE_SHA = "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84"
+CONTENT_SHA = "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"
+
+
+def cache_listing(data_dir):
+    found = []
+    for root, _, files in os.walk(data_dir):
+        found += sorted(os.path.relpath(os.path.join(root, f), data_dir) for f in files)
+    return found
+
+
+def main():
+    if shutil.which("openssl") is None:
+        print("SKIP: openssl (to make the test CA) is not installed")
+        sys.exit(SKIP)
+    checks = Checks()
+    scratch = temp_dir("download")
+    fixture = Fixture(os.path.join(scratch, "pki"), DATA_DIR)
+    tls = {"SSL_CERT_FILE": fixture.ca_pem}
+    counter = [0]
+
+    def fresh_dir():
+        counter[0] += 1
+        return os.path.join(scratch, f"cache{counter[0]}")
+
+    def download(data_dir, *mirrors, extra=(), env=None, only_mirrors=True):
+        args = ["download", "--dataset", "fashion-mnist", "--data-dir", data_dir, "--retries", "0"]
+        for mirror in mirrors:
+            args += ["--mirror", mirror]
+        if only_mirrors:
+            args.append("--no-catalog-mirrors")
+        return run(args + list(extra), env_extra=dict(tls, **(env or {})))
+
+    def failed_cleanly(result, data_dir, *needles):
+        """exit 1, one line on stderr holding every needle, and no file in the cache."""
+        lines = result.stderr.splitlines()
+        ok = (result.returncode == 1 and len(lines) == 1 and all(n in lines[0] for n in needles)
+              and [f for f in cache_listing(data_dir) if f != "fashion-mnist/.lock"] == [])
+        return ok, result.stderr.strip()
+
+    # 1. First run: downloads from the HTTPS mirror and trains. 2. Second run: no request at all.
+    cache = fresh_dir()
+    before = fixture.total_requests()
+    result = run(["--dataset", "fashion-mnist", "--data-dir", cache, "--mirror", fixture.url("data"),
+                  "--no-catalog-mirrors", "--epochs", "1", "--limit", "512",
+                  "--model-dir", os.path.join(scratch, "model")], env_extra=tls)
+    print(result.stdout, result.stderr)
+    checks.check(result.returncode == 0 and result.stdout.count("fetched fashion-mnist/") == 4,
+                 "first run downloads the four files over HTTPS and trains")
+    checks.check(fixture.total_requests() - before == 4, "first run: exactly 4 requests")
+    checks.check(sorted(f for f in cache_listing(cache) if not f.endswith(".lock")) ==
+                 sorted(f"fashion-mnist/{f}" for f in FILES), f"cache holds the files: {cache_listing(cache)}")
+    before = fixture.total_requests()
+    result = run(["--dataset", "fashion-mnist", "--data-dir", cache, "--mirror", fixture.url("data"),
+                  "--epochs", "1", "--limit", "512", "--model-dir", os.path.join(scratch, "model2")],
+                 env_extra=tls)
+    checks.check(result.returncode == 0 and "fetched" not in result.stdout, "second run trains from the cache")
+    checks.check(fixture.total_requests() == before, "second run makes zero requests")
+
+    # A cached file that no longer verifies is reported and fetched again (only that one).
+    labels = os.path.join(cache, "fashion-mnist", "train-labels-idx1-ubyte.gz")
+    with open(labels, "r+b") as f:
+        f.seek(100)
+        f.write(b"\xff\xff\xff")
+    before = fixture.total_requests()
+    result = download(cache, fixture.url("data"))
+    checks.check(result.returncode == 0 and labels in result.stderr and "does not verify" in result.stderr
+                 and "fetching it again" in result.stderr, f"corrupt cache file reported: {result.stderr.strip()}")
+    checks.check(fixture.total_requests() - before == 1, "only the corrupt file is fetched again")
+    checks.check(open(labels, "rb").read() == open(os.path.join(DATA_DIR, "fashion-mnist", FILES[1]), "rb").read(),
+                 "the re-fetched file is the good one")
+
+    # Wrong bytes: exit 1, both expected hashes and the actual ones, nothing in the cache.
+    cache = fresh_dir()
+    result = download(cache, fixture.url("wrong"))
+    ok, line = failed_cleanly(result, cache, "/wrong/fashion-mnist/train-images-idx3-ubyte.gz",
+                              "SHA-256 mismatch", ARCHIVE_SHA, CONTENT_SHA, "got", "(content)")
+    checks.check(ok, f"wrong bytes: {line}")
+
+    cases = [
+        ("missing", [], ["HTTP 404"]),
+        ("truncated", [], ["connection closed after", "of the 26421856 announced"]),
+        ("cut", [], ["connection closed after", "inside a chunk"]),
+        ("hop20", [], ["more than 10 redirects"]),
+        ("loop", [], ["redirect loop"]),
+        ("downgrade", [], ["refusing redirect from https to http://localhost"]),
+    ]
+    for mode, extra, needles in cases:
+        cache = fresh_dir()
+        result = download(cache, fixture.url(mode), extra=extra)
+        ok, line = failed_cleanly(result, cache, fixture.url(mode), *needles)
+        checks.check(ok, f"{mode}: {line}")
+
+    # A server slower than --timeout.
+    cache = fresh_dir()
+    start = time.monotonic()
+    result = download(cache, fixture.url("slow"), extra=["--timeout", "0.5"])
+    ok, line = failed_cleanly(result, cache, fixture.url("slow"), "timeout", "0.5 s")
+    checks.check(ok and time.monotonic() - start < 3, f"slow server: {line}")
+
+    # Wrong CA, and the built-in bundle (which does not know the test CA): TLS verification error.
+    for label, env in [("SSL_CERT_FILE of another CA", {"SSL_CERT_FILE": fixture.other_ca_pem}),
+                       ("built-in bundle", {"SSL_CERT_FILE": ""})]:
+        cache = fresh_dir()
+        result = download(cache, fixture.url("data"), env=env)
+        ok, line = failed_cleanly(result, cache, "certificate verification failed")
+        checks.check(ok, f"{label}: {line}")
+    cache = fresh_dir()
+    result = download(cache, fixture.url("data"), env={"SSL_CERT_FILE": os.path.join(scratch, "nope.pem")})
+    ok, line = failed_cleanly(result, cache, "SSL_CERT_FILE=", "nope.pem", "No such file")
+    checks.check(ok, f"missing SSL_CERT_FILE: {line}")
+
+    # A redirect chain that ends well; chunked bodies; a 503 retried; first mirror dead.
+    for label, mirrors, extra, expect_out in [
+            ("redirect chain of 3", [fixture.url("hop3")], [], "fetched"),
+            ("chunked body", [fixture.url("chunked")], [], "fetched"),
+            ("503 then retried", [fixture.url("flaky")], ["--retries", "2"], "trying again in 0.5 s"),
+            ("first mirror dead, second serves", [fixture.dead_url(), fixture.url("data")], [],
+             "giving up on this mirror")]:
+        cache = fresh_dir()
+        result = download(cache, *mirrors, extra=extra)
+        checks.check(result.returncode == 0 and expect_out in result.stdout and
+                     len(cache_listing(cache)) == 5, f"{label}: exit {result.returncode} {result.stderr.strip()}")
+
+    # TRAINER_MIRROR works like --mirror.
+    cache = fresh_dir()
+    result = download(cache, env={"TRAINER_MIRROR": fixture.url("data")})
+    checks.check(result.returncode == 0 and fixture.url("data") in result.stdout, "TRAINER_MIRROR is used")
+
+    # --offline with an empty cache: exit 1, nothing created, not a single request.
+    cache = fresh_dir()
+    before = fixture.total_requests()
+    result = download(cache, fixture.url("data"), extra=["--offline"])
+    checks.check(result.returncode == 1 and "--offline" in result.stderr and len(result.stderr.splitlines()) == 1
+                 and not os.path.exists(cache) and fixture.total_requests() == before,
+                 f"--offline with an empty cache: {result.stderr.strip()}")
+    # ... but file:// mirrors are not the network: the catalog's Debian copy is used offline.
+    if os.path.isdir("/usr/share/datasets/fashion-mnist"):
+        cache = fresh_dir()
+        result = run(["download", "--dataset", "fashion-mnist", "--data-dir", cache, "--offline"])
+        checks.check(result.returncode == 0 and "file:///usr/share/datasets/fashion-mnist/" in result.stdout,
+                     f"--offline copies from the catalog's file:// mirror: {result.stderr.strip()}")
+
+    # Through a CONNECT proxy; NO_PROXY bypasses it.
+    cache = fresh_dir()
+    proxy_env = {"HTTPS_PROXY": f"http://127.0.0.1:{fixture.proxy_port}", "https_proxy": ""}
+    result = download(cache, fixture.url("data"), env=proxy_env)
+    checks.check(result.returncode == 0 and fixture.connects.count(f"localhost:{fixture.https_port}") == 4,
+                 f"CONNECT proxy carries the 4 downloads ({fixture.connects}) {result.stderr.strip()}")
+    cache = fresh_dir()
+    connects = len(fixture.connects)
+    result = download(cache, fixture.url("data"), env=dict(proxy_env, NO_PROXY="example.com,localhost"))
+    checks.check(result.returncode == 0 and len(fixture.connects) == connects, "NO_PROXY=localhost goes direct")
+    result = download(fresh_dir(), fixture.url("data"), env={"HTTPS_PROXY": "socks5://127.0.0.1:1"})
+    checks.check(result.returncode == 2 and "HTTPS_PROXY" in result.stderr and "only http://" in result.stderr,
+                 f"unsupported proxy scheme is a usage error: {result.stderr.strip()}")
+
+    # On a terminal: a live progress line with bytes, rate and ETA.
+    cache = fresh_dir()
+    master, slave = pty.openpty()
+    process = subprocess.Popen([TRAINER, "download", "--dataset", "fashion-mnist", "--data-dir", cache,
+                                "--mirror", fixture.url("data"), "--no-catalog-mirrors"],
+                               stdout=slave, stderr=subprocess.PIPE, env=dict(os.environ, TERM="xterm", **tls))
+    os.close(slave)
+    screen = b""
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        screen += data
+    os.close(master)
+    process.wait(timeout=300)
+    text = screen.decode(errors="replace")
+    checks.check(process.returncode == 0 and "\r" in text and "MB/s" in text and "ETA" in text
+                 and " / 26.4 MB" in text, f"terminal progress line: {text[:200]!r}")
+
+    # Two trainers filling one cache at once: both succeed, each file is fetched once.
+    cache = fresh_dir()
+    before = fixture.total_requests()
+    args = [TRAINER, "download", "--dataset", "fashion-mnist", "--data-dir", cache,
+            "--mirror", fixture.url("data"), "--no-catalog-mirrors"]
+    env = dict(os.environ, **tls)
+    runs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for _ in range(2)]
+    codes = [p.wait(timeout=300) for p in runs]
+    checks.check(codes == [0, 0], f"two concurrent downloads both succeed: {codes}")
+    checks.check(fixture.total_requests() - before == 4, "the lock makes them fetch each file once")
+    checks.check(len(cache_listing(cache)) == 5 and not any(".tmp." in f for f in cache_listing(cache)),
+                 f"no temporary left behind: {cache_listing(cache)}")
+
+    fixture.close()
+    shutil.rmtree(scratch)
+    checks.finish()
+
+
+if __name__ == "__main__":
+    main()

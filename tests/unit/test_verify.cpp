@@ -1,0 +1,136 @@
+// SHA-256, the embedded catalog, and the rule "archive hash or content hash".
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "data/catalog.h"
+#include "data/idx.h"
+#include "data/verify.h"
+#include "gzip_test_support.h"
+#include "util/sha256.h"
+
+using namespace trainer;
+
+namespace {
+
+std::string failure_of(const std::vector<std::uint8_t>& archive, const CatalogFile& file) {
+  try {
+    verified_content(archive, file);
+  } catch (const VerificationFailure& e) {
+    return e.what();
+  }
+  return "(verified)";
+}
+
+}  // namespace
+
+TEST_CASE("SHA-256 of the standard test vectors", "[verify]") {
+  CHECK(sha256_hex("", 0) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(sha256_hex("abc", 3) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const std::string long_text = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  Sha256 pieces;
+  for (char c : long_text) pieces.update(&c, 1);
+  CHECK(pieces.hex_digest() == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+TEST_CASE("SHA-NI and portable SHA-256 agree on every length and split", "[verify]") {
+  std::vector<std::uint8_t> data(3000);
+  std::uint32_t x = 12345;
+  for (auto& byte : data) byte = std::uint8_t((x = x * 1103515245u + 12345u) >> 24);
+  if (!Sha256().uses_sha_ni()) WARN("no SHA-NI on this CPU: only the portable path is checked");
+  for (std::size_t length = 0; length <= 300; ++length) {
+    Sha256 portable(Sha256::Implementation::portable), best;
+    portable.update(data.data(), length);
+    // Uneven pieces cross the 64-byte block boundary at every offset.
+    for (std::size_t at = 0; at < length;) {
+      const std::size_t piece = std::min<std::size_t>(length - at, 1 + (at * 7 + length) % 97);
+      best.update(data.data() + at, piece);
+      at += piece;
+    }
+    REQUIRE(best.hex_digest() == portable.hex_digest());
+  }
+  Sha256 portable(Sha256::Implementation::portable);
+  portable.update(data.data(), data.size());
+  CHECK(sha256_hex(data.data(), data.size()) == portable.hex_digest());
+}
+
+TEST_CASE("the embedded catalog is complete", "[verify]") {
+  REQUIRE(dataset_names() == std::vector<std::string>{"mnist", "fashion-mnist"});
+  const CatalogDataset& mnist = *find_dataset("mnist");
+  CHECK(mnist.mirrors.front() == "https://storage.googleapis.com/cvdf-datasets/mnist/");
+  CHECK(mnist.mirrors.at(1) == "https://ossci-datasets.s3.amazonaws.com/mnist/");
+  CHECK(mnist.file("train_images").sha256 ==
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609");
+  CHECK(mnist.file("train_images").size == 9912422u);
+  const CatalogDataset& fashion = *find_dataset("fashion-mnist");
+  CHECK(fashion.mirrors.front() == "file:///usr/share/datasets/fashion-mnist/");
+  CHECK(fashion.mirrors.at(1).rfind("https://", 0) == 0);
+  for (const CatalogDataset& dataset : catalog()) {
+    CHECK(dataset.files.size() == 4);
+    CHECK(dataset.file("train_images").content_size ==
+          16u + std::uint64_t(dataset.train_count) * dataset.rows * dataset.cols);
+    CHECK(dataset.file("test_labels").content_size == 8u + std::uint64_t(dataset.test_count));
+  }
+  CHECK(find_dataset("cifar10") == nullptr);
+}
+
+TEST_CASE("a malformed catalog is refused", "[verify]") {
+  const std::string good_file =
+      R"({"role": "%s", "name": "f%d.gz", "size": 1, "sha256": "%s", "content_size": 1, "content_sha256": null})";
+  auto catalog_with = [&](const std::string& hash, const std::string& mirror) {
+    std::string files;
+    const char* roles[] = {"train_images", "train_labels", "test_images", "test_labels"};
+    for (int i = 0; i < 4; ++i) {
+      char entry[512];
+      std::snprintf(entry, sizeof entry, good_file.c_str(), roles[i], i, hash.c_str());
+      files += (i ? "," : "") + std::string(entry);
+    }
+    return R"({"format_version": 1, "datasets": [{"name": "x", "description": "", "train_count": 1,
+      "test_count": 1, "rows": 1, "cols": 1, "mirrors": [")" +
+           mirror + R"("], "files": [)" + files + "]}]}";
+  };
+  const std::string hash(64, 'a');
+  CHECK(parse_catalog(catalog_with(hash, "https://m/")).size() == 1);
+  CHECK_THROWS_WITH(parse_catalog(catalog_with(std::string(64, 'A'), "https://m/")),
+                    Catch::Contains("64 lowercase hex"));
+  CHECK_THROWS_WITH(parse_catalog(catalog_with(hash, "https://m")), Catch::Contains("end in '/'"));
+}
+
+TEST_CASE("an archive verifies by its own hash or by its content's", "[verify]") {
+  const std::string content = "IDX bytes stand-in";
+  const std::vector<std::uint8_t> archive = gzip(content);
+  CatalogFile file;
+  file.name = "x.gz";
+  file.size = archive.size();
+  file.sha256 = sha256_hex(archive.data(), archive.size());
+  file.content_size = content.size();
+  std::vector<std::uint8_t> got = verified_content(archive, file);
+  CHECK(std::string(got.begin(), got.end()) == content);
+
+  // Re-compressed differently (other archive bytes), same content: accepted only when the
+  // catalog knows the content hash.
+  std::vector<std::uint8_t> recompressed = archive;
+  recompressed[4] ^= 1;  // gzip header mtime: other bytes, same content
+  CHECK_THAT(failure_of(recompressed, file),
+             Catch::Contains("expected " + file.sha256 + " (archive), got"));
+  file.content_sha256 = sha256_hex(content.data(), content.size());
+  CHECK(verified_content(recompressed, file).size() == content.size());
+
+  // Other content: both expected and both actual hashes are named.
+  const std::vector<std::uint8_t> other = gzip("IDX bytes stand-IN");
+  const std::string why = failure_of(other, file);
+  CHECK_THAT(why,
+             Catch::Contains(file.sha256 + " (archive) or " + *file.content_sha256 + " (content)"));
+  CHECK_THAT(why, Catch::Contains(sha256_hex(other.data(), other.size()) + " (archive"));
+  CHECK_THAT(why, Catch::Contains(sha256_hex("IDX bytes stand-IN", 18) + " (content)"));
+  // Not gzip at all.
+  CHECK_THAT(failure_of({1, 2, 3}, file), Catch::Contains("(archive, 3 bytes), content:"));
+}
+
+TEST_CASE("Debian's re-gzipped Fashion-MNIST verifies by content", "[verify]") {
+  const std::filesystem::path dir = std::filesystem::path(TRAINER_TEST_DATA_DIR) / "fashion-mnist";
+  for (const CatalogFile& file : find_dataset("fashion-mnist")->files) {
+    const std::vector<std::uint8_t> archive = read_whole_file(dir / file.name);
+    CHECK(sha256_hex(archive.data(), archive.size()) != file.sha256);
+    CHECK(verified_content(archive, file).size() == file.content_size);
+  }
+}
