@@ -1,7 +1,10 @@
 #include "data/idx.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
-#include <fstream>
 
 #include "data/gzip.h"
 #include "util/errors.h"
@@ -100,12 +103,33 @@ std::vector<std::uint8_t> read_maybe_gzip(const std::filesystem::path& path,
 
 std::vector<std::uint8_t> read_whole_file(const std::filesystem::path& path) {
   const std::string name = path.string();
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw RuntimeFailure(describe_errno(name, errno));
-  std::vector<std::uint8_t> raw((std::istreambuf_iterator<char>(file)),
-                                std::istreambuf_iterator<char>());
-  if (file.bad()) throw RuntimeFailure(describe_errno(name, errno));
-  return raw;
+  // One read() into a buffer of the file's size: an istreambuf_iterator copy costs a third of
+  // the time a cached run spends on its data.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw RuntimeFailure(describe_errno(name, errno));
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    const int error = errno;
+    ::close(fd);
+    throw RuntimeFailure(describe_errno(name, error));
+  }
+  std::vector<std::uint8_t> bytes(std::size_t(info.st_size));
+  std::size_t filled = 0;
+  while (true) {
+    if (filled == bytes.size()) bytes.resize(bytes.size() + 65536);  // the file grew
+    const ssize_t got = ::read(fd, bytes.data() + filled, bytes.size() - filled);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      const int error = errno;
+      ::close(fd);
+      throw RuntimeFailure(describe_errno(name, error));
+    }
+    if (got == 0) break;
+    filled += std::size_t(got);
+  }
+  ::close(fd);
+  bytes.resize(filled);
+  return bytes;
 }
 
 }  // namespace trainer

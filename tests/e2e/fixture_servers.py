@@ -1,6 +1,6 @@
 """Local servers for the download tests: an HTTPS server (certificate from a CA made here, for the
 host names localhost and trainer-test.example) that serves Debian's Fashion-MNIST files and
-misbehaves on request, a plain HTTP server, and a CONNECT proxy. Every request is counted.
+misbehaves on request, a plain HTTP server, and a proxy (CONNECT, and absolute-form GET for http). Every request is counted.
 
 URL paths are /<mode>/<dataset>/<file>; the mode says how to answer:
   data        the file, with Content-Length          chunked   the file, chunked
@@ -144,16 +144,26 @@ class _ProxyHandler(socketserver.BaseRequestHandler):
         line = head.split(b"\r\n")[0].decode()
         method, target, _ = line.split(" ")
         self.server.fixture.connects.append(target)
-        if method != "CONNECT":
+        if method == "CONNECT":
+            host, port = target.rsplit(":", 1)
+            first = b"HTTP/1.1 200 Connection established\r\n\r\n"
+            to_upstream = b""
+        elif method == "GET" and target.startswith("http://"):
+            # Plain http through a proxy: absolute-form request, forwarded in origin form.
+            authority, _, path = target[len("http://"):].partition("/")
+            host, port = authority.rsplit(":", 1) if ":" in authority else (authority, "80")
+            first = b""
+            to_upstream = f"GET /{path} HTTP/1.1\r\n".encode() + head.split(b"\r\n", 1)[1]
+        else:
             self.request.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
             return
-        host, port = target.rsplit(":", 1)
         try:
             upstream = socket.create_connection((host, int(port)), timeout=10)
         except OSError:
             self.request.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
             return
-        self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        self.request.sendall(first)
+        upstream.sendall(to_upstream)
         ends = [self.request, upstream]
         try:
             while True:
@@ -212,6 +222,9 @@ class Fixture:
 
     def url(self, mode, host="localhost"):
         return f"https://{host}:{self.https_port}/{mode}/"
+
+    def http_url(self, mode):
+        return f"http://localhost:{self.http_port}/{mode}/"
 
     def dead_url(self):
         """An https URL on a port where nothing listens."""

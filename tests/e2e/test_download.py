@@ -192,6 +192,31 @@ def main():
     checks.check(process.returncode == 0 and "\r" in text and "MB/s" in text and "ETA" in text
                  and " / 26.4 MB" in text, f"terminal progress line: {text[:200]!r}")
 
+    # Plain http, directly and through HTTP_PROXY (absolute-form request, no CONNECT).
+    cache = fresh_dir()
+    result = download(cache, fixture.http_url("data"))
+    checks.check(result.returncode == 0 and fixture.http_url("data") in result.stdout, "http:// mirror, direct")
+    cache = fresh_dir()
+    forwarded = len(fixture.connects)
+    result = download(cache, fixture.http_url("data"),
+                      env={"HTTP_PROXY": f"http://127.0.0.1:{fixture.proxy_port}", "http_proxy": ""})
+    checks.check(result.returncode == 0 and fixture.connects[forwarded:] ==
+                 [f"http://localhost:{fixture.http_port}/data/fashion-mnist/{f}" for f in FILES],
+                 f"HTTP_PROXY forwards http:// downloads: {fixture.connects[forwarded:]} {result.stderr.strip()}")
+
+    # A --mirror on the local filesystem, laid out like a data dir.
+    cache = fresh_dir()
+    result = download(cache, "file://" + os.path.abspath(DATA_DIR), extra=["--offline"])
+    checks.check(result.returncode == 0 and len(cache_listing(cache)) == 5,
+                 f"file:// --mirror, offline: {result.stderr.strip()}")
+
+    # Without --data-dir the cache is $XDG_CACHE_HOME/trainer, else $HOME/.cache/trainer.
+    home = fresh_dir()
+    result = run(["download", "--dataset", "fashion-mnist", "--mirror", fixture.url("data"), "--no-catalog-mirrors"],
+                 env_extra=dict(tls, HOME=home, XDG_CACHE_HOME="", TRAINER_DATA_DIR=""))
+    checks.check(result.returncode == 0 and len(cache_listing(os.path.join(home, ".cache", "trainer"))) == 5,
+                 f"default cache under $HOME/.cache/trainer: {result.stdout.strip()[-120:]}")
+
     # Two trainers filling one cache at once: both succeed, each file is fetched once.
     cache = fresh_dir()
     before = fixture.total_requests()

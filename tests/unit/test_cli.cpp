@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "cli/parse_train.h"
+#include "data/data_dir.h"
 #include "util/errors.h"
 
 using namespace trainer;
@@ -132,4 +133,23 @@ TEST_CASE("data flags: mirrors in order, one per flag, then TRAINER_MIRROR", "[c
   CHECK(config.fetch.retries == 0);
   CHECK_THAT(usage_error({"--mirror", "https://q.example/?a=1"}),
              Catch::Contains("without a query"));
+}
+
+TEST_CASE("data dir precedence: flag, TRAINER_DATA_DIR, XDG_CACHE_HOME, HOME, ./data", "[cli]") {
+  const char* saved_home = std::getenv("HOME");
+  const std::string home = saved_home ? saved_home : "";
+  ::setenv("TRAINER_DATA_DIR", "/env/data", 1);
+  ::setenv("XDG_CACHE_HOME", "/xdg", 1);
+  ::setenv("HOME", "/home/someone", 1);
+  CHECK(resolve_data_dir(std::string("/flag")).path == "/flag");
+  CHECK(resolve_data_dir(std::nullopt).path == "/env/data");
+  CHECK(resolve_data_dir(std::nullopt).source == "TRAINER_DATA_DIR");
+  ::setenv("TRAINER_DATA_DIR", "", 1);  // set but empty counts as unset
+  CHECK(resolve_data_dir(std::nullopt).path == "/xdg/trainer");
+  ::unsetenv("XDG_CACHE_HOME");
+  CHECK(resolve_data_dir(std::nullopt).path == "/home/someone/.cache/trainer");
+  ::unsetenv("HOME");
+  CHECK(resolve_data_dir(std::nullopt).path == "data");
+  ::unsetenv("TRAINER_DATA_DIR");
+  if (saved_home) ::setenv("HOME", home.c_str(), 1);
 }
