@@ -35,6 +35,11 @@ cxxopts::Options train_options() {
   add("no-shuffle", "Visit images in file order every epoch");
   add("limit", "Train on the first N images and test on the first min(N, 10000) (1..60000)",
       text());
+  add("fresh",
+      "Start over instead of resuming from <model-dir>/checkpoints (old checkpoints are "
+      "removed once the new run has written one)");
+  add("keep-checkpoints", "How many of the newest checkpoints to keep (1..1000)",
+      text()->default_value("3"));
   add("h,help", "Show this help");
   add("version", "Print version and build information");
   add_data_flags(options);
@@ -83,6 +88,9 @@ std::variant<TrainConfig, ShowHelp, ShowVersion> parse_train_args(
   if (result.count("threads"))
     config.threads = int(parse_integer_flag("threads", value("threads"), 1, 1024));
   config.shuffle = result.count("no-shuffle") == 0;
+  config.fresh = result.count("fresh") != 0;
+  config.keep_checkpoints =
+      int(parse_integer_flag("keep-checkpoints", value("keep-checkpoints"), 1, 1000));
   if (result.count("limit"))
     config.limit = int(parse_integer_flag("limit", value("limit"), 1, 60000));
   return config;

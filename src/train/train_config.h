@@ -25,7 +25,9 @@ struct TrainConfig {
   DeviceKind device = DeviceKind::automatic;
   int threads = 0;  // 0: every usable core
   bool shuffle = true;
-  std::optional<int> limit;  // train on the first N images (and test on the first min(N, 10000))
+  std::optional<int> limit;
+  bool fresh = false;        // ignore (and, once a new one is written, remove) old checkpoints
+  int keep_checkpoints = 3;  // train on the first N images (and test on the first min(N, 10000))
 };
 
 }  // namespace trainer

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <iostream>
 #include <numeric>
+#include <optional>
 
 #include "backend/backend.h"
 #include "data/cache.h"
@@ -13,6 +14,7 @@
 #include "model/init.h"
 #include "report/console.h"
 #include "report/fetch_progress.h"
+#include "train/resume.h"
 #include "train/rng.h"
 #include "util/errors.h"
 
@@ -52,13 +54,22 @@ void run_training(const TrainConfig& config, std::ostream& out) {
   ConsoleFetchReporter reporter(out, std::cerr, stdout_is_terminal());
   const Dataset data =
       obtain_dataset({resolve_data_dir(config.data_dir).path, spec, config.fetch}, reporter);
+  const std::filesystem::path checkpoints_dir =
+      std::filesystem::path(config.model_dir) / "checkpoints";
+  std::optional<ResumePoint> resume;
+  if (!config.fresh) resume = find_resume_point(checkpoints_dir, config, std::cerr);
   ModelDir model_dir(config.model_dir);
   ModelShape shape = config.shape;
   shape.input = data.train_images.pixels_per_image();
   const ModelLayout layout = make_layout(shape);
   const int max_batch = std::min(config.batch_size, train_count);
   Autoencoder model(*backend, layout, config.adam, max_batch);
-  model.upload_state(initial_state(layout, config.seed));
+  if (resume && resume->checkpoint.state.size() != layout.state_count()) {
+    throw RuntimeFailure(resume->file.string() + ": holds " +
+                         std::to_string(resume->checkpoint.state.size()) +
+                         " floats, the model needs " + std::to_string(layout.state_count()));
+  }
+  model.upload_state(resume ? resume->checkpoint.state : initial_state(layout, config.seed));
 
   const DeviceImages train = upload_images(*backend, data.train_images, train_count);
   const DeviceImages test = upload_images(*backend, data.test_images, test_count);
@@ -75,12 +86,32 @@ void run_training(const TrainConfig& config, std::ostream& out) {
   float* step_sizes = backend->allocate_array<float>(std::size_t(steps_per_epoch));
   std::vector<float> host_step_sizes(static_cast<std::size_t>(steps_per_epoch));
 
+  std::vector<EpochMetrics> history;
+  std::int64_t step = 0;
+  int first_epoch = 0;
+  if (resume) {
+    history = resume->checkpoint.history;
+    step = resume->checkpoint.step;
+    first_epoch = resume->checkpoint.epoch;
+    if (first_epoch >= config.epochs) {
+      out << model_dir.root().string() << " is already trained for " << first_epoch
+          << " epochs (--epochs " << config.epochs << "): nothing to do" << std::endl;
+      if (!history.empty()) {
+        model_dir.write_saved_model(layout, resume->checkpoint.state.data(), config, data.name,
+                                    history.back());
+        model_dir.write_metrics(history);
+      }
+      print_saved(out, model_dir.saved_model_file());
+      return;
+    }
+    out << "resuming at epoch " << first_epoch + 1 << ", step " << step << " from "
+        << resume->file.string() << std::endl;
+  }
   print_start(out, data.name, train_count, test_count, backend->description(), config.epochs,
               model_dir.root());
   const double values_per_epoch = double(train_count) * shape.input;
-  std::vector<EpochMetrics> history;
-  std::int64_t step = 0;
-  for (int epoch = 0; epoch < config.epochs; ++epoch) {
+  bool first_checkpoint = true;
+  for (int epoch = first_epoch; epoch < config.epochs; ++epoch) {
     const std::vector<std::uint32_t> host_order =
         epoch_order(config.seed, std::uint64_t(epoch), train_count, config.shuffle);
     const auto start = std::chrono::steady_clock::now();
@@ -112,8 +143,16 @@ void run_training(const TrainConfig& config, std::ostream& out) {
     history.push_back(metrics);
     print_epoch(out, metrics, config.epochs);
 
-    const std::vector<float> state = model.download_state();
-    model_dir.write_saved_model(layout, state.data(), config, data.name, metrics);
+    Checkpoint checkpoint;
+    checkpoint.step = step;
+    checkpoint.epoch = epoch + 1;
+    checkpoint.fingerprint = run_fingerprint(config);
+    checkpoint.history = history;
+    checkpoint.state = model.download_state();
+    save_checkpoint(checkpoints_dir, checkpoint, config.keep_checkpoints,
+                    config.fresh && first_checkpoint);
+    first_checkpoint = false;
+    model_dir.write_saved_model(layout, checkpoint.state.data(), config, data.name, metrics);
     model_dir.write_metrics(history);
   }
   print_saved(out, model_dir.saved_model_file());

@@ -1,0 +1,162 @@
+#include "io/checkpoint.h"
+
+#include <algorithm>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "util/sha256.h"
+#include "version.h"
+
+namespace trainer {
+namespace {
+
+constexpr char kMagic[8] = {'T', 'R', 'N', 'R', 'C', 'K', 'P', 'T'};
+constexpr std::size_t kDigestBytes = 32;
+static_assert(sizeof(float) == 4, "float32 state");
+
+void put_u32(std::string& out, std::uint32_t value) {
+  for (int i = 0; i < 4; ++i) out += char((value >> (8 * i)) & 0xff);
+}
+
+std::uint32_t get_u32(const std::string& bytes, std::size_t at) {
+  std::uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) value |= std::uint32_t(std::uint8_t(bytes[at + i])) << (8 * i);
+  return value;
+}
+
+std::string raw_digest(const std::string& bytes, std::size_t size) {
+  const std::string hex = sha256_hex(bytes.data(), size);
+  std::string raw;
+  for (std::size_t i = 0; i < hex.size(); i += 2)
+    raw += char(std::stoi(hex.substr(i, 2), nullptr, 16));
+  return raw;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> run_fingerprint(const TrainConfig& config) {
+  char learning_rate[32];
+  std::snprintf(learning_rate, sizeof learning_rate, "%.17g", config.adam.learning_rate);
+  return {
+      {"--dataset", config.dataset},
+      {"--hidden", std::to_string(config.shape.hidden)},
+      {"--code", std::to_string(config.shape.code)},
+      {"--output-activation",
+       config.shape.output_activation == Activation::relu ? "relu" : "sigmoid"},
+      {"--batch-size", std::to_string(config.batch_size)},
+      {"--learning-rate", learning_rate},
+      {"--seed", std::to_string(config.seed)},
+      {"--no-shuffle", config.shuffle ? "off" : "on"},
+      {"--limit", config.limit ? std::to_string(*config.limit) : "off"},
+  };
+}
+
+std::string encode_checkpoint(const Checkpoint& checkpoint) {
+  nlohmann::ordered_json header;
+  header["step"] = checkpoint.step;
+  header["epoch"] = checkpoint.epoch;
+  header["cursor"] = checkpoint.cursor;
+  nlohmann::ordered_json fingerprint = nlohmann::ordered_json::array();
+  for (const auto& [flag, value] : checkpoint.fingerprint) fingerprint.push_back({flag, value});
+  header["fingerprint"] = fingerprint;
+  nlohmann::ordered_json history = nlohmann::ordered_json::array();
+  for (const EpochMetrics& m : checkpoint.history) {
+    history.push_back({{"epoch", m.epoch},
+                       {"step", m.step},
+                       {"train_loss", m.train_loss},
+                       {"test_loss", m.test_loss},
+                       {"seconds", m.seconds},
+                       {"images_per_second", m.images_per_second}});
+  }
+  header["history"] = history;
+  header["state_floats"] = checkpoint.state.size();
+  header["trainer_version"] = checkpoint.trainer_version.empty() ? std::string(TRAINER_VERSION)
+                                                                 : checkpoint.trainer_version;
+  const std::string header_text = header.dump();
+  std::string out(kMagic, sizeof kMagic);
+  put_u32(out, kCheckpointFormatVersion);
+  put_u32(out, std::uint32_t(header_text.size()));
+  out += header_text;
+  out.append(reinterpret_cast<const char*>(checkpoint.state.data()),
+             checkpoint.state.size() * sizeof(float));
+  out += raw_digest(out, out.size());
+  return out;
+}
+
+Checkpoint decode_checkpoint(const std::string& bytes, const std::string& name) {
+  auto fail = [&](const std::string& why) -> CheckpointError {
+    return CheckpointError(name + ": " + why);
+  };
+  if (bytes.size() < sizeof kMagic + 8 + kDigestBytes) {
+    if (bytes.size() >= sizeof kMagic && std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+      throw fail("not a trainer checkpoint");
+    throw fail("truncated (" + std::to_string(bytes.size()) + " bytes)");
+  }
+  if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) throw fail("not a trainer checkpoint");
+  const std::uint32_t version = get_u32(bytes, 8);
+  if (version == 0 || version > kCheckpointFormatVersion) {
+    throw fail("checkpoint format version " + std::to_string(version) + ", but this trainer (" +
+               TRAINER_VERSION + ") reads format versions 1 to " +
+               std::to_string(kCheckpointFormatVersion));
+  }
+  const std::size_t header_length = get_u32(bytes, 12);
+  const std::size_t body_end = bytes.size() - kDigestBytes;
+  if (16 + header_length > body_end) throw fail("truncated (header runs past the end)");
+  if (raw_digest(bytes, body_end) != bytes.substr(body_end))
+    throw fail("checksum mismatch: the file is damaged or truncated");
+  Checkpoint checkpoint;
+  try {
+    const nlohmann::json header = nlohmann::json::parse(bytes.substr(16, header_length));
+    checkpoint.step = header.at("step").get<std::int64_t>();
+    checkpoint.epoch = header.at("epoch").get<int>();
+    checkpoint.cursor = header.at("cursor").get<std::int64_t>();
+    for (const auto& pair : header.at("fingerprint"))
+      checkpoint.fingerprint.emplace_back(pair.at(0).get<std::string>(),
+                                          pair.at(1).get<std::string>());
+    for (const auto& m : header.at("history")) {
+      EpochMetrics metrics;
+      metrics.epoch = m.at("epoch").get<int>();
+      metrics.step = m.at("step").get<std::int64_t>();
+      metrics.train_loss = m.at("train_loss").get<double>();
+      metrics.test_loss = m.at("test_loss").get<double>();
+      metrics.seconds = m.at("seconds").get<double>();
+      metrics.images_per_second = m.at("images_per_second").get<double>();
+      checkpoint.history.push_back(metrics);
+    }
+    checkpoint.trainer_version = header.at("trainer_version").get<std::string>();
+    const std::size_t floats = header.at("state_floats").get<std::size_t>();
+    if (floats * sizeof(float) != body_end - 16 - header_length)
+      throw fail("header says " + std::to_string(floats) + " floats, the file holds " +
+                 std::to_string((body_end - 16 - header_length) / sizeof(float)));
+    checkpoint.state.resize(floats);
+    std::memcpy(checkpoint.state.data(), bytes.data() + 16 + header_length, floats * sizeof(float));
+  } catch (const nlohmann::json::exception& e) {
+    throw fail(std::string("bad header: ") + e.what());
+  }
+  if (checkpoint.step < 0 || checkpoint.epoch < 0 || checkpoint.cursor < 0)
+    throw fail("negative step, epoch or cursor");
+  return checkpoint;
+}
+
+std::filesystem::path checkpoint_path(const std::filesystem::path& dir, std::int64_t step) {
+  char name[40];
+  std::snprintf(name, sizeof name, "ckpt-%010lld.ckpt", static_cast<long long>(step));
+  return dir / name;
+}
+
+std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& dir) {
+  static const std::regex pattern("ckpt-([0-9]{10})\\.ckpt");
+  std::vector<std::pair<std::string, std::filesystem::path>> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string file = entry.path().filename().string();
+    if (std::regex_match(file, pattern)) found.emplace_back(file, entry.path());
+  }
+  std::sort(found.rbegin(), found.rend());  // fixed-width step: text order is step order
+  std::vector<std::filesystem::path> paths;
+  for (auto& [file, path] : found) paths.push_back(path);
+  return paths;
+}
+
+}  // namespace trainer

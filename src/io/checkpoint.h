@@ -1,0 +1,53 @@
+// Checkpoints: everything a run needs to continue bit for bit, in one self-checking file.
+//
+// Format version 1 (little-endian):
+//   8 bytes  magic "TRNRCKPT"
+//   u32      format version
+//   u32      header length H
+//   H bytes  header, JSON: step, epoch, cursor, fingerprint, history, state_floats, trainer_version
+//   4*N      float32 state: parameters | Adam m | Adam v (model/layout.h), N = state_floats
+//   32 bytes SHA-256 of every byte before it
+// The state is the host copy of the backend's arena, so a checkpoint from one backend resumes on
+// any other. Readers must keep accepting every older version (README "Compatibility").
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "io/model_dir.h"
+#include "util/errors.h"
+
+namespace trainer {
+
+constexpr std::uint32_t kCheckpointFormatVersion = 1;
+
+struct Checkpoint {
+  std::int64_t step = 0;    // Adam steps taken
+  int epoch = 0;            // epochs completed
+  std::int64_t cursor = 0;  // images of epoch `epoch` already trained (0 at an epoch boundary)
+  // What must match for a bit-for-bit continuation: (flag, value) pairs, e.g. ("--hidden", "128").
+  std::vector<std::pair<std::string, std::string>> fingerprint;
+  std::vector<EpochMetrics> history;
+  std::vector<float> state;
+  std::string trainer_version;
+};
+
+struct CheckpointError : RuntimeFailure {
+  using RuntimeFailure::RuntimeFailure;
+};
+
+std::string encode_checkpoint(const Checkpoint& checkpoint);
+// Throws CheckpointError "<name>: <what is wrong>".
+Checkpoint decode_checkpoint(const std::string& bytes, const std::string& name);
+
+// The fingerprint of a run: the flags whose values shape the model or its trajectory.
+std::vector<std::pair<std::string, std::string>> run_fingerprint(const TrainConfig& config);
+
+// <model-dir>/checkpoints/ckpt-<step, 10 digits>.ckpt, newest (highest step) first.
+std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& dir);
+std::filesystem::path checkpoint_path(const std::filesystem::path& dir, std::int64_t step);
+
+}  // namespace trainer

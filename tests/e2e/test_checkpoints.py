@@ -1,0 +1,118 @@
+"""Checkpoints and resume (TF model_dir semantics): straight and resumed runs give the same bytes,
+--epochs is a total, damaged checkpoints fall back to the previous one, flags that would change the
+result are refused, --fresh starts over, and the version-1 golden checkpoint still resumes."""
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from common import DATA_DIR, Checks, run, temp_dir  # noqa: E402
+
+BASE = ["--dataset", "fashion-mnist", "--data-dir", DATA_DIR, "--limit", "2048", "--offline"]
+GOLDEN = os.path.join(os.path.dirname(__file__), "..", "data", "golden-v1")
+
+
+def model_bytes(model_dir):
+    with open(os.path.join(model_dir, "saved_model", "model.safetensors"), "rb") as f:
+        return f.read()
+
+
+def losses(model_dir):
+    import json
+    with open(os.path.join(model_dir, "metrics.jsonl")) as f:
+        return [(m["epoch"], m["step"], m["train_loss"], m["test_loss"]) for m in map(json.loads, f)]
+
+
+def checkpoints(model_dir):
+    return sorted(os.listdir(os.path.join(model_dir, "checkpoints")))
+
+
+def main():
+    checks = Checks()
+    scratch = temp_dir("ckpt")
+    straight = os.path.join(scratch, "straight")
+    checks.check(run(BASE + ["--epochs", "3", "--model-dir", straight]).returncode == 0, "3 epochs straight")
+    checks.check(checkpoints(straight) == ["ckpt-0000000008.ckpt", "ckpt-0000000016.ckpt", "ckpt-0000000024.ckpt"],
+                 f"a checkpoint per epoch: {checkpoints(straight)}")
+
+    resumed = os.path.join(scratch, "resumed")
+    run(BASE + ["--epochs", "1", "--model-dir", resumed])
+    result = run(BASE + ["--epochs", "3", "--model-dir", resumed])
+    checks.check(result.returncode == 0 and "resuming at epoch 2, step 8" in result.stdout,
+                 f"rerun resumes and says so: {result.stdout.splitlines()[:1]}")
+    checks.check(model_bytes(resumed) == model_bytes(straight), "1 epoch + resume to 3 == 3 straight, byte for byte")
+    checks.check(losses(resumed) == losses(straight), "metrics.jsonl losses equal too")
+
+    before = model_bytes(resumed)
+    result = run(BASE + ["--epochs", "3", "--model-dir", resumed])
+    checks.check(result.returncode == 0 and "nothing to do" in result.stdout and model_bytes(resumed) == before,
+                 "an equal --epochs finishes at once")
+
+    result = run(BASE + ["--epochs", "4", "--hidden", "64", "--model-dir", resumed])
+    lines = result.stderr.splitlines()
+    checks.check(result.returncode == 2 and len(lines) == 1 and "--hidden: 64 differs from 128" in lines[0]
+                 and "--fresh" in lines[0], f"a model-shaping flag that differs: {result.stderr.strip()}")
+    for flag in (["--seed", "7"], ["--batch-size", "128"], ["--no-shuffle"]):
+        result = run(BASE + ["--epochs", "4", "--model-dir", resumed] + flag)
+        checks.check(result.returncode == 2 and flag[0] in result.stderr, f"{flag[0]} differing is refused")
+    checks.check(checkpoints(resumed)[-1] == "ckpt-0000000024.ckpt", "refused runs change nothing")
+
+    # The newest checkpoint damaged: reported by name, the previous one used, same final bytes.
+    damaged = os.path.join(scratch, "damaged")
+    shutil.copytree(straight, damaged)
+    newest = os.path.join(damaged, "checkpoints", "ckpt-0000000024.ckpt")
+    with open(newest, "r+b") as f:
+        f.seek(5000)
+        f.write(b"\x00\x01\x02")
+    result = run(BASE + ["--epochs", "3", "--model-dir", damaged])
+    checks.check(result.returncode == 0 and newest in result.stderr and "checksum mismatch" in result.stderr
+                 and "resuming at epoch 3, step 16" in result.stdout, f"damaged newest: {result.stderr.strip()}")
+    checks.check(model_bytes(damaged) == model_bytes(straight), "...and the result is still byte-identical")
+    truncated = os.path.join(damaged, "checkpoints", "ckpt-0000000024.ckpt")
+    with open(truncated, "r+b") as f:
+        f.truncate(1000)
+    result = run(BASE + ["--epochs", "3", "--model-dir", damaged])
+    checks.check(result.returncode == 0 and "resuming at epoch 3" in result.stdout, "truncated newest: previous used")
+
+    # None valid: exit 1 with one clear line; --fresh starts over and removes them once it has its own.
+    for name in os.listdir(os.path.join(damaged, "checkpoints")):
+        with open(os.path.join(damaged, "checkpoints", name), "r+b") as f:
+            f.truncate(100)
+    result = run(BASE + ["--epochs", "4", "--model-dir", damaged])
+    errors = [l for l in result.stderr.splitlines() if not l.startswith("trainer: warning:")]
+    checks.check(result.returncode == 1 and len(errors) == 1 and "no valid checkpoint" in errors[0]
+                 and "--fresh" in errors[0], f"no valid checkpoint: {errors}")
+    result = run(BASE + ["--epochs", "1", "--fresh", "--model-dir", damaged])
+    checks.check(result.returncode == 0 and checkpoints(damaged) == ["ckpt-0000000008.ckpt"],
+                 f"--fresh starts over: {checkpoints(damaged)}")
+
+    # A newer format is refused with both versions named.
+    newer = os.path.join(scratch, "newer")
+    shutil.copytree(straight, newer)
+    for name in os.listdir(os.path.join(newer, "checkpoints")):
+        with open(os.path.join(newer, "checkpoints", name), "r+b") as f:
+            f.seek(8)
+            f.write(bytes([2, 0, 0, 0]))
+    result = run(BASE + ["--epochs", "4", "--model-dir", newer])
+    checks.check(result.returncode == 1 and "format version 2" in result.stderr
+                 and "reads format versions 1 to 1" in result.stderr, "newer format named")
+
+    # --keep-checkpoints.
+    kept = os.path.join(scratch, "kept")
+    run(BASE + ["--epochs", "3", "--keep-checkpoints", "1", "--model-dir", kept])
+    checks.check(checkpoints(kept) == ["ckpt-0000000024.ckpt"], f"--keep-checkpoints 1: {checkpoints(kept)}")
+
+    # The golden checkpoint of format 1 resumes (its run: --limit 64 --batch-size 32 --hidden 4 --code 2).
+    golden = os.path.join(scratch, "golden")
+    os.makedirs(os.path.join(golden, "checkpoints"))
+    shutil.copy(os.path.join(GOLDEN, "ckpt-0000000002.ckpt"), os.path.join(golden, "checkpoints"))
+    result = run(["--dataset", "fashion-mnist", "--data-dir", DATA_DIR, "--offline", "--limit", "64",
+                  "--batch-size", "32", "--hidden", "4", "--code", "2", "--epochs", "2", "--model-dir", golden])
+    checks.check(result.returncode == 0 and "resuming at epoch 2, step 2" in result.stdout,
+                 f"golden v1 checkpoint resumes: {result.stdout.strip()[:120]} {result.stderr.strip()}")
+    shutil.rmtree(scratch)
+    checks.finish()
+
+
+if __name__ == "__main__":
+    main()
