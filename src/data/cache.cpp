@@ -36,6 +36,17 @@ void remove_stale_temporaries(const std::filesystem::path& dir, const std::strin
   }
 }
 
+// Why a file that is missing (problem empty) or corrupt cannot be replaced: no mirror may be used.
+[[noreturn]] void cannot_fetch(const std::filesystem::path& path, const std::string& problem,
+                               const FetchOptions& options) {
+  const std::string no_source = options.offline ? "--offline forbids downloading it"
+                                                : "there is no mirror to fetch it from "
+                                                  "(--no-catalog-mirrors without --mirror)";
+  if (problem.empty()) throw RuntimeFailure(path.string() + ": not in the cache, and " + no_source);
+  throw RuntimeFailure(path.string() + ": cached file does not verify (" + problem +
+                       ") and no mirror may be used to replace it");
+}
+
 class SilentReporter : public FetchReporter {
  public:
   void started(const std::string&, const std::string&) override {}
@@ -60,21 +71,15 @@ Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
     std::string problem;
     const Cached state = check_cached(path, dataset.files[i], contents[i], problem);
     if (state == Cached::verified) continue;
+    if (mirror_urls(dataset, dataset.files[i], request.fetch).empty())
+      cannot_fetch(path, problem, request.fetch);
     if (state == Cached::corrupt) {
-      if (mirror_urls(dataset, dataset.files[i], request.fetch).empty())
-        throw RuntimeFailure(path.string() + ": cached file does not verify (" + problem +
-                             ") and no mirror may be used to replace it");
       reporter.warning(path.string() + ": cached file does not verify (" + problem +
                        "); fetching it again");
     }
     pending.push_back(i);
   }
   if (!pending.empty()) {
-    // Check the mirrors first, so an --offline run with an empty cache creates nothing.
-    for (std::size_t i : pending) {
-      if (mirror_urls(dataset, dataset.files[i], request.fetch).empty())
-        fetch_verified(dataset, dataset.files[i], names[i], request.fetch, reporter);  // throws
-    }
     make_directories(dir);
     const std::filesystem::path lock_path = dir / ".lock";
     FileLock lock(lock_path, [&] { reporter.waiting_for_lock(lock_path.string()); });

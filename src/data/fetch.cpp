@@ -1,12 +1,10 @@
 #include "data/fetch.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <fstream>
 #include <thread>
 
+#include "data/idx.h"
 #include "data/verify.h"
 #include "io/atomic_file.h"
 #include "net/http_client.h"
@@ -26,11 +24,12 @@ std::uint64_t max_archive_bytes(const CatalogFile& file) {
 }
 
 std::vector<std::uint8_t> read_local(const Url& url, std::uint64_t max_bytes) {
-  std::ifstream in(url.target, std::ios::binary);
-  if (!in) throw NetError(NetFailure::local, false, std::strerror(errno));
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                                  std::istreambuf_iterator<char>());
-  if (in.bad()) throw NetError(NetFailure::local, false, std::strerror(errno));
+  std::vector<std::uint8_t> bytes;
+  try {
+    bytes = read_whole_file(url.target);
+  } catch (const RuntimeFailure& e) {
+    throw NetError(NetFailure::local, false, e.what());
+  }
   if (bytes.size() > max_bytes)
     throw NetError(NetFailure::too_large, false,
                    std::to_string(bytes.size()) + " bytes, far more than the catalog's file");
@@ -95,12 +94,6 @@ std::vector<std::uint8_t> fetch_verified(const CatalogDataset& dataset, const Ca
                                          const FetchOptions& options, FetchReporter& reporter) {
   const std::string label = dataset.name + "/" + file.name;
   const std::vector<std::string> urls = mirror_urls(dataset, file, options);
-  if (urls.empty()) {
-    throw RuntimeFailure(destination.string() + ": not in the cache, and " +
-                         (options.offline ? "--offline forbids downloading it"
-                                          : "there is no mirror to fetch it from "
-                                            "(--no-catalog-mirrors without --mirror)"));
-  }
   const ProxySettings proxies =
       options.offline ? ProxySettings() : ProxySettings::from_environment();
   std::string failures;

@@ -44,6 +44,7 @@ std::vector<std::string> mirror_urls(const CatalogDataset& dataset, const Catalo
 
 // Downloads `file`, verifies it and renames it to `destination`; returns its decompressed
 // content. Throws RuntimeFailure naming the destination and every mirror tried with its cause.
+// The caller has checked that mirror_urls() is not empty.
 std::vector<std::uint8_t> fetch_verified(const CatalogDataset& dataset, const CatalogFile& file,
                                          const std::filesystem::path& destination,
                                          const FetchOptions& options, FetchReporter& reporter);

@@ -6,10 +6,6 @@
 
 namespace trainer {
 
-bool looks_like_gzip(const std::vector<std::uint8_t>& bytes) {
-  return bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
-}
-
 std::vector<std::uint8_t> gunzip(const std::vector<std::uint8_t>& compressed, std::size_t max_bytes,
                                  const std::string& name) {
   z_stream stream{};

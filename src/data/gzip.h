@@ -8,8 +8,6 @@
 
 namespace trainer {
 
-bool looks_like_gzip(const std::vector<std::uint8_t>& bytes);
-
 // Throws RuntimeFailure "<name>: <problem>" for corrupt or truncated data, trailing garbage, or
 // output beyond max_bytes.
 std::vector<std::uint8_t> gunzip(const std::vector<std::uint8_t>& compressed, std::size_t max_bytes,

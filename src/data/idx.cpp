@@ -6,7 +6,6 @@
 
 #include <cerrno>
 
-#include "data/gzip.h"
 #include "util/errors.h"
 
 namespace trainer {
@@ -87,18 +86,6 @@ IdxLabels parse_idx_labels(const std::vector<std::uint8_t>& bytes, const std::st
   labels.count = int(count);
   labels.labels.assign(bytes.begin() + 8, bytes.end());
   return labels;
-}
-
-std::vector<std::uint8_t> read_maybe_gzip(const std::filesystem::path& path,
-                                          std::size_t max_bytes) {
-  const std::string name = path.string();
-  std::vector<std::uint8_t> raw = read_whole_file(path);
-  if (looks_like_gzip(raw)) return gunzip(raw, max_bytes, name);
-  if (raw.size() > max_bytes) {
-    throw RuntimeFailure(name + ": " + std::to_string(raw.size()) + " bytes, more than the " +
-                         std::to_string(max_bytes) + " this file can hold");
-  }
-  return raw;
 }
 
 std::vector<std::uint8_t> read_whole_file(const std::filesystem::path& path) {

@@ -25,10 +25,6 @@ struct IdxLabels {
 IdxImages parse_idx_images(const std::vector<std::uint8_t>& bytes, const std::string& name);
 IdxLabels parse_idx_labels(const std::vector<std::uint8_t>& bytes, const std::string& name);
 
-// Whole file, gunzipped when it starts with the gzip magic. Refuses to produce more than
-// max_bytes (a gzip bomb or a file that is not what the catalog says). Throws RuntimeFailure.
-std::vector<std::uint8_t> read_maybe_gzip(const std::filesystem::path& path, std::size_t max_bytes);
-
 // The whole file; throws RuntimeFailure "<path>: <strerror>".
 std::vector<std::uint8_t> read_whole_file(const std::filesystem::path& path);
 

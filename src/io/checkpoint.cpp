@@ -26,11 +26,9 @@ std::uint32_t get_u32(const std::string& bytes, std::size_t at) {
 }
 
 std::string raw_digest(const std::string& bytes, std::size_t size) {
-  const std::string hex = sha256_hex(bytes.data(), size);
-  std::string raw;
-  for (std::size_t i = 0; i < hex.size(); i += 2)
-    raw += char(std::stoi(hex.substr(i, 2), nullptr, 16));
-  return raw;
+  Sha256 hash;
+  hash.update(bytes.data(), size);
+  return hash.digest();
 }
 
 }  // namespace

@@ -46,9 +46,7 @@ Connection open_connection(const Url& url, const HttpOptions& options) {
     try {
       transport = TcpStream::connect(proxy->host, proxy->port, options.timeout_s);
       if (url.is_https()) {
-        const std::string target = url.host.find(':') != std::string::npos
-                                       ? "[" + url.host + "]:" + std::to_string(url.port)
-                                       : url.host + ":" + std::to_string(url.port);
+        const std::string target = url.host_port();
         std::string request = "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n";
         if (!proxy->authorization.empty())
           request += "Proxy-Authorization: " + proxy->authorization + "\r\n";

@@ -58,9 +58,14 @@ bool Url::has_default_port() const {
   return port == default_port(scheme);
 }
 
+std::string Url::host_port() const {
+  const std::string name = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return name + ":" + std::to_string(port);
+}
+
 std::string Url::authority() const {
-  std::string name = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return has_default_port() ? name : name + ":" + std::to_string(port);
+  if (!has_default_port()) return host_port();
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
 std::string Url::text() const {

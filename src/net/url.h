@@ -16,6 +16,7 @@ struct Url {
   bool is_https() const { return scheme == "https"; }
   bool has_default_port() const;
   std::string authority() const;  // host[:port], brackets around IPv6, port only if not default
+  std::string host_port() const;  // host:port always (CONNECT's target)
   std::string text() const;
 };
 

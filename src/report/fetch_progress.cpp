@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "net/net_error.h"
+
 namespace trainer {
 namespace {
 
@@ -82,9 +84,7 @@ void ConsoleFetchReporter::attempt_failed(const std::string& url, const std::str
   clear_line();
   out_ << "  " << url << ": " << cause << "; ";
   if (retry_in_s >= 0) {
-    char delay[32];
-    std::snprintf(delay, sizeof delay, "%g s", retry_in_s);
-    out_ << "trying again in " << delay << std::endl;
+    out_ << "trying again in " << format_seconds(retry_in_s) << std::endl;
   } else {
     out_ << "giving up on this mirror" << std::endl;
   }

@@ -25,9 +25,9 @@ struct TrainConfig {
   DeviceKind device = DeviceKind::automatic;
   int threads = 0;  // 0: every usable core
   bool shuffle = true;
-  std::optional<int> limit;
+  std::optional<int> limit;  // train on the first N images (and test on the first min(N, 10000))
   bool fresh = false;        // ignore (and, once a new one is written, remove) old checkpoints
-  int keep_checkpoints = 3;  // train on the first N images (and test on the first min(N, 10000))
+  int keep_checkpoints = 3;
 };
 
 }  // namespace trainer

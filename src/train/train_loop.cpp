@@ -51,13 +51,14 @@ void run_training(const TrainConfig& config, std::ostream& out) {
   BackendChoice choice = make_backend({config.device, config.threads});
   std::unique_ptr<Backend>& backend = choice.backend;
   if (!choice.note.empty()) out << choice.note << "; using the CPU" << std::endl;
-  ConsoleFetchReporter reporter(out, std::cerr, stdout_is_terminal());
-  const Dataset data =
-      obtain_dataset({resolve_data_dir(config.data_dir).path, spec, config.fetch}, reporter);
+  // A flag that contradicts the checkpoint is a usage error: say so before fetching any data.
   const std::filesystem::path checkpoints_dir =
       std::filesystem::path(config.model_dir) / "checkpoints";
   std::optional<ResumePoint> resume;
   if (!config.fresh) resume = find_resume_point(checkpoints_dir, config, std::cerr);
+  ConsoleFetchReporter reporter(out, std::cerr, stdout_is_terminal());
+  const Dataset data =
+      obtain_dataset({resolve_data_dir(config.data_dir).path, spec, config.fetch}, reporter);
   ModelDir model_dir(config.model_dir);
   ModelShape shape = config.shape;
   shape.input = data.train_images.pixels_per_image();

@@ -8,19 +8,6 @@
 #include "util/sha256_shani.h"
 
 namespace trainer {
-namespace {
-
-std::string to_hex(const unsigned char (&digest)[32]) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string text;
-  for (unsigned char byte : digest) {
-    text += kHex[byte >> 4];
-    text += kHex[byte & 15];
-  }
-  return text;
-}
-
-}  // namespace
 
 struct Sha256::State {
   bool sha_ni = false;
@@ -71,12 +58,12 @@ void Sha256::update(const void* data, std::size_t size) {
   s.pending_bytes = size % 64;
 }
 
-std::string Sha256::hex_digest() {
+std::string Sha256::digest() {
   State& s = *state_;
   unsigned char digest[32];
   if (!s.sha_ni) {
     mbedtls_sha256_finish_ret(&s.portable, digest);
-    return to_hex(digest);
+    return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
   }
   // The message, 0x80, zeros up to 56 mod 64, then the message length in bits, big-endian.
   std::uint8_t last[128] = {};
@@ -89,7 +76,17 @@ std::string Sha256::hex_digest() {
   for (int i = 0; i < 8; ++i) {
     for (int j = 0; j < 4; ++j) digest[4 * i + j] = std::uint8_t(s.h[i] >> (24 - 8 * j));
   }
-  return to_hex(digest);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
+}
+
+std::string Sha256::hex_digest() {
+  static const char kHex[] = "0123456789abcdef";
+  std::string text;
+  for (unsigned char byte : digest()) {
+    text += kHex[byte >> 4];
+    text += kHex[byte & 15];
+  }
+  return text;
 }
 
 std::string sha256_hex(const void* data, std::size_t size) {

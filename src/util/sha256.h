@@ -17,7 +17,8 @@ class Sha256 {
   Sha256(const Sha256&) = delete;
   Sha256& operator=(const Sha256&) = delete;
   void update(const void* data, std::size_t size);
-  std::string hex_digest();  // finishes; the object is spent afterwards
+  std::string digest();      // the 32 raw bytes; finishes, the object is spent afterwards
+  std::string hex_digest();  // the same as lowercase hex
   bool uses_sha_ni() const;
 
  private:

@@ -9,6 +9,7 @@ URL paths are /<mode>/<dataset>/<file>; the mode says how to answer:
   cut         chunked, closes inside a chunk          slow      sleeps 3 s before answering
   hopN        redirects to hop(N-1), hop0 to data     loop      redirects to loopback, and back
   downgrade   redirects to the plain HTTP server      flaky     503 on the first request per path
+  huge        announces 100 MB                        endless   chunked, 3 MB more than the file
 """
 import gzip
 import http.server
@@ -76,9 +77,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._status(404)
         if mode == "slow":
             time.sleep(3)
+        if mode == "huge":
+            self.send_response(200)
+            self.send_header("Content-Length", "100000000")
+            self.end_headers()
+            self.wfile.write(body[:65536])
+            self.close_connection = True
+            return
+        if mode == "endless":
+            body = body + bytes(3 << 20)
         if mode == "wrong":
             body = gzip.compress(b"this is not the dataset\n" * 1000, mtime=0)
-        if mode in ("chunked", "cut"):
+        if mode in ("chunked", "cut", "endless"):
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()

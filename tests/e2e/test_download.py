@@ -99,6 +99,8 @@ def main():
         ("hop20", [], ["more than 10 redirects"]),
         ("loop", [], ["redirect loop"]),
         ("downgrade", [], ["refusing redirect from https to http://localhost"]),
+        ("huge", [], ["server announces 100000000 bytes; the catalog's file has 26421880"]),
+        ("endless", [], ["more than 27470456 bytes; the catalog's file has 26421880"]),
     ]
     for mode, extra, needles in cases:
         cache = fresh_dir()

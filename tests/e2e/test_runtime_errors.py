@@ -66,7 +66,8 @@ def main():
     result = run(SMALL + ["--model-dir", good])
     checks.check(result.returncode == 0, "small run succeeds")
     before = open(os.path.join(good, "saved_model", "model.safetensors"), "rb").read()
-    result = run(cache_only + ["--model-dir", good])
+    # Same flags as the good run (so it resumes), two epochs: the damaged data is what fails.
+    result = run(cache_only + ["--limit", "2048", "--epochs", "2", "--model-dir", good])
     checks.check(result.returncode == 1, "failing run into an existing model dir exits 1")
     checks.check(open(os.path.join(good, "saved_model", "model.safetensors"), "rb").read() == before,
                  "previous model untouched by the failed run")
