@@ -1,18 +1,32 @@
-// trainer: train the MNIST autoencoder, or fetch its data. Exit codes: 0 done, 1 runtime failure, 2
-// bad usage.
+// trainer: train the MNIST autoencoder, evaluate it, or fetch its data. Exit codes: 0 done, 1
+// runtime failure, 2 bad usage, 128 + signal after SIGTERM/SIGINT saved a checkpoint.
 #include <iostream>
 #include <new>
 #include <string>
 #include <vector>
 
 #include "cli/parse_download.h"
+#include "cli/parse_eval.h"
 #include "cli/parse_train.h"
 #include "data/download_command.h"
 #include "report/console.h"
+#include "train/eval_command.h"
+#include "train/interrupt.h"
 #include "train/train_loop.h"
 #include "util/errors.h"
 
 namespace {
+
+// A command whose parser returns its config or a help text.
+template <class Config, class Parsed, class Runner>
+int run_command(const Parsed& parsed, Runner runner) {
+  if (auto* help = std::get_if<trainer::ShowHelp>(&parsed)) {
+    std::cout << help->text;
+    return 0;
+  }
+  runner(std::get<Config>(parsed), std::cout);
+  return 0;
+}
 
 int run(std::vector<std::string> args) {
   std::string command = "train";
@@ -20,17 +34,15 @@ int run(std::vector<std::string> args) {
     command = args.front();
     args.erase(args.begin());
   }
-  if (command == "download") {
-    auto parsed = trainer::parse_download_args(args);
-    if (auto* help = std::get_if<trainer::ShowHelp>(&parsed)) {
-      std::cout << help->text;
-      return 0;
-    }
-    trainer::run_download(std::get<trainer::DownloadConfig>(parsed), std::cout);
-    return 0;
+  if (command == "download")
+    return run_command<trainer::DownloadConfig>(trainer::parse_download_args(args),
+                                                trainer::run_download);
+  if (command == "eval")
+    return run_command<trainer::EvalConfig>(trainer::parse_eval_args(args), trainer::run_eval);
+  if (command != "train") {
+    throw trainer::UsageError("unknown command '" + command +
+                              "' (commands: train, eval, download)");
   }
-  if (command != "train")
-    throw trainer::UsageError("unknown command '" + command + "' (commands: train, download)");
   auto parsed = trainer::parse_train_args(args);
   if (auto* help = std::get_if<trainer::ShowHelp>(&parsed)) {
     std::cout << help->text;
@@ -49,6 +61,9 @@ int run(std::vector<std::string> args) {
 int main(int argc, char** argv) {
   try {
     return run(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const trainer::Interrupted& e) {
+    std::cerr << "trainer: " << e.what() << std::endl;
+    return 128 + e.signal;
   } catch (const trainer::UsageError& e) {
     std::cerr << "trainer: " << e.what() << std::endl;
     return 2;

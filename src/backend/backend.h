@@ -35,6 +35,9 @@ class Backend {
   // under `key` (same pointers and sizes; only the contents of memory change). A device may
   // record it once and replay the recording (CUDA graphs); the CPU simply runs it.
   virtual void run_recorded(const std::string& key, const std::function<void()>& ops) = 0;
+  // How many training steps the loop should hand to one run_recorded call: the loop checks for
+  // signals and checkpoints between calls, so this bounds how many steps a SIGTERM waits for.
+  virtual int steps_per_recording() const { return 1; }
 
   // out[i, :] = images[rows[i], :] / 255 for i in [0, count)
   virtual void gather_normalize(const std::uint8_t* images, int width, const std::uint32_t* rows,

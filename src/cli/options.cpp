@@ -69,4 +69,11 @@ std::string parse_path_flag(const std::string& flag, const std::string& text) {
   return text;
 }
 
+DeviceKind parse_device_flag(const std::string& text) {
+  const std::string device = parse_choice_flag("device", text, {"auto", "cpu", "cuda"});
+  return device == "cpu"    ? DeviceKind::cpu
+         : device == "cuda" ? DeviceKind::cuda
+                            : DeviceKind::automatic;
+}
+
 }  // namespace trainer

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "backend/backend.h"
+
 namespace trainer {
 
 std::int64_t parse_integer_flag(const std::string& flag, const std::string& text, std::int64_t min,
@@ -17,5 +19,7 @@ double parse_positive_flag(const std::string& flag, const std::string& text, dou
 std::string parse_choice_flag(const std::string& flag, const std::string& text,
                               const std::vector<std::string>& choices);
 std::string parse_path_flag(const std::string& flag, const std::string& text);
+// --device auto|cpu|cuda
+DeviceKind parse_device_flag(const std::string& text);
 
 }  // namespace trainer

@@ -38,6 +38,10 @@ cxxopts::Options train_options() {
   add("fresh",
       "Start over instead of resuming from <model-dir>/checkpoints (old checkpoints are "
       "removed once the new run has written one)");
+  add("checkpoint-every",
+      "Also write a checkpoint every N steps inside epochs (1..1000000000; default: only at the "
+      "end of each epoch)",
+      text());
   add("keep-checkpoints", "How many of the newest checkpoints to keep (1..1000)",
       text()->default_value("3"));
   add("h,help", "Show this help");
@@ -56,7 +60,9 @@ std::variant<TrainConfig, ShowHelp, ShowVersion> parse_train_args(
     return ShowHelp{
         options.help() +
         "\nCommands:\n  train      (default) train, then write <model-dir>/saved_model and "
-        "metrics.jsonl\n  download   fetch and verify a dataset into the cache (trainer download "
+        "metrics.jsonl\n  eval       print the test-set loss of a saved model or checkpoint "
+        "(trainer eval "
+        "--help)\n  download   fetch and verify a dataset into the cache (trainer download "
         "--help)\n\nEnvironment:\n  TRAINER_SIMD=sse2|avx2|avx512   force the CPU kernels' "
         "instruction set\n" +
         kDataEnvironmentHelp};
@@ -81,16 +87,16 @@ std::variant<TrainConfig, ShowHelp, ShowVersion> parse_train_args(
           ? Activation::relu
           : Activation::sigmoid;
   config.seed = parse_unsigned_flag("seed", value("seed"));
-  const std::string device = parse_choice_flag("device", value("device"), {"auto", "cpu", "cuda"});
-  config.device = device == "cpu"    ? DeviceKind::cpu
-                  : device == "cuda" ? DeviceKind::cuda
-                                     : DeviceKind::automatic;
+  config.device = parse_device_flag(value("device"));
   if (result.count("threads"))
     config.threads = int(parse_integer_flag("threads", value("threads"), 1, 1024));
   config.shuffle = result.count("no-shuffle") == 0;
   config.fresh = result.count("fresh") != 0;
   config.keep_checkpoints =
       int(parse_integer_flag("keep-checkpoints", value("keep-checkpoints"), 1, 1000));
+  if (result.count("checkpoint-every"))
+    config.checkpoint_every =
+        int(parse_integer_flag("checkpoint-every", value("checkpoint-every"), 1, 1000000000));
   if (result.count("limit"))
     config.limit = int(parse_integer_flag("limit", value("limit"), 1, 60000));
   return config;

@@ -25,17 +25,6 @@ Cached check_cached(const std::filesystem::path& path, const CatalogFile& file,
   }
 }
 
-// Temporaries left by a run that was killed while renaming into place. Called under the lock,
-// so no live process owns them.
-void remove_stale_temporaries(const std::filesystem::path& dir, const std::string& file_name) {
-  const std::string prefix = temporary_prefix(file_name);
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (entry.path().filename().string().rfind(prefix, 0) == 0)
-      std::filesystem::remove(entry.path(), ec);
-  }
-}
-
 // Why a file that is missing (problem empty) or corrupt cannot be replaced: no mirror may be used.
 [[noreturn]] void cannot_fetch(const std::filesystem::path& path, const std::string& problem,
                                const FetchOptions& options) {
@@ -83,9 +72,9 @@ Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
     make_directories(dir);
     const std::filesystem::path lock_path = dir / ".lock";
     FileLock lock(lock_path, [&] { reporter.waiting_for_lock(lock_path.string()); });
+    remove_stale_temporaries(dir);  // under the lock, so no live process owns them
     for (std::size_t i : pending) {
       const CatalogFile& file = dataset.files[i];
-      remove_stale_temporaries(dir, file.name);
       std::string problem;
       // Another trainer may have fetched it while this one waited for the lock.
       if (check_cached(names[i], file, contents[i], problem) == Cached::verified) continue;

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <random>
+#include <regex>
 #include <string>
 
 #include "util/errors.h"
@@ -44,6 +45,16 @@ class TempFile {
 
 std::string temporary_prefix(const std::string& file_name) {
   return "." + file_name + ".tmp.";
+}
+
+void remove_stale_temporaries(const std::filesystem::path& dir) {
+  // ".<name>.tmp.<pid>.<8 hex>", exactly what write_file_atomically creates.
+  static const std::regex temporary(R"(\..+\.tmp\.[0-9]+\.[0-9a-f]{8})");
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (std::regex_match(entry.path().filename().string(), temporary))
+      std::filesystem::remove(entry.path(), ec);
+  }
 }
 
 void make_directories(const std::filesystem::path& dir) {

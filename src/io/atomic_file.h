@@ -15,6 +15,10 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
 // Temporaries of `file_name` are named "<prefix><pid>.<random>" in the target's directory.
 std::string temporary_prefix(const std::string& file_name);
 
+// Removes the temporaries that write_file_atomically left in `dir` when its process was killed.
+// Call only while holding a lock that keeps live writers out of `dir`.
+void remove_stale_temporaries(const std::filesystem::path& dir);
+
 // mkdir -p that reports the first component it could not create (RuntimeFailure).
 void make_directories(const std::filesystem::path& dir);
 

@@ -1,6 +1,7 @@
 #include "io/checkpoint.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -50,11 +51,42 @@ std::vector<std::pair<std::string, std::string>> run_fingerprint(const TrainConf
   };
 }
 
+TrainedModelSpec spec_from_fingerprint(const Checkpoint& checkpoint, const std::string& name) {
+  auto value = [&](const std::string& flag) -> const std::string& {
+    for (const auto& [key, text] : checkpoint.fingerprint) {
+      if (key == flag) return text;
+    }
+    throw CheckpointError(name + ": the fingerprint has no " + flag);
+  };
+  auto number = [&](const std::string& flag) {
+    const std::string& text = value(flag);
+    char* end = nullptr;
+    const long parsed = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || parsed < 1 || parsed > (1 << 20))
+      throw CheckpointError(name + ": fingerprint " + flag + " '" + text + "' is not a size");
+    return int(parsed);
+  };
+  TrainedModelSpec spec;
+  spec.dataset = value("--dataset");
+  spec.shape.hidden = number("--hidden");
+  spec.shape.code = number("--code");
+  const std::string& output = value("--output-activation");
+  if (output != "relu" && output != "sigmoid")
+    throw CheckpointError(name + ": fingerprint --output-activation '" + output + "'");
+  spec.shape.output_activation = output == "relu" ? Activation::relu : Activation::sigmoid;
+  spec.batch_size = number("--batch-size");
+  if (value("--limit") != "off") spec.limit = number("--limit");
+  spec.epochs = checkpoint.epoch;
+  return spec;
+}
+
 std::string encode_checkpoint(const Checkpoint& checkpoint) {
   nlohmann::ordered_json header;
   header["step"] = checkpoint.step;
   header["epoch"] = checkpoint.epoch;
   header["cursor"] = checkpoint.cursor;
+  header["epoch_sse"] = checkpoint.epoch_sse;  // JSON numbers round-trip doubles exactly
+  header["epoch_seconds"] = checkpoint.epoch_seconds;
   nlohmann::ordered_json fingerprint = nlohmann::ordered_json::array();
   for (const auto& [flag, value] : checkpoint.fingerprint) fingerprint.push_back({flag, value});
   header["fingerprint"] = fingerprint;
@@ -109,6 +141,8 @@ Checkpoint decode_checkpoint(const std::string& bytes, const std::string& name) 
     checkpoint.step = header.at("step").get<std::int64_t>();
     checkpoint.epoch = header.at("epoch").get<int>();
     checkpoint.cursor = header.at("cursor").get<std::int64_t>();
+    checkpoint.epoch_sse = header.value("epoch_sse", 0.0);
+    checkpoint.epoch_seconds = header.value("epoch_seconds", 0.0);
     for (const auto& pair : header.at("fingerprint"))
       checkpoint.fingerprint.emplace_back(pair.at(0).get<std::string>(),
                                           pair.at(1).get<std::string>());

@@ -4,7 +4,8 @@
 //   8 bytes  magic "TRNRCKPT"
 //   u32      format version
 //   u32      header length H
-//   H bytes  header, JSON: step, epoch, cursor, fingerprint, history, state_floats, trainer_version
+//   H bytes  header, JSON: step, epoch, cursor, epoch_sse, epoch_seconds, fingerprint, history,
+//            state_floats, trainer_version (epoch_sse and epoch_seconds may be absent: 0)
 //   4*N      float32 state: parameters | Adam m | Adam v (model/layout.h), N = state_floats
 //   32 bytes SHA-256 of every byte before it
 // The state is the host copy of the backend's arena, so a checkpoint from one backend resumes on
@@ -28,6 +29,9 @@ struct Checkpoint {
   std::int64_t step = 0;    // Adam steps taken
   int epoch = 0;            // epochs completed
   std::int64_t cursor = 0;  // images of epoch `epoch` already trained (0 at an epoch boundary)
+  // Inside an epoch (cursor > 0): the sum of its batch losses so far, added in step order so the
+  // resumed epoch reports the loss an uninterrupted one would, and the seconds it has taken.
+  double epoch_sse = 0, epoch_seconds = 0;
   // What must match for a bit-for-bit continuation: (flag, value) pairs, e.g. ("--hidden", "128").
   std::vector<std::pair<std::string, std::string>> fingerprint;
   std::vector<EpochMetrics> history;
@@ -45,6 +49,10 @@ Checkpoint decode_checkpoint(const std::string& bytes, const std::string& name);
 
 // The fingerprint of a run: the flags whose values shape the model or its trajectory.
 std::vector<std::pair<std::string, std::string>> run_fingerprint(const TrainConfig& config);
+
+// The data and shape a checkpoint's fingerprint describes; throws CheckpointError naming `name`
+// when a flag is missing or malformed. shape.input is left at its default.
+TrainedModelSpec spec_from_fingerprint(const Checkpoint& checkpoint, const std::string& name);
 
 // <model-dir>/checkpoints/ckpt-<step, 10 digits>.ckpt, newest (highest step) first.
 std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& dir);

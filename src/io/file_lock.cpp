@@ -16,7 +16,12 @@ FileLock::FileLock(const std::filesystem::path& path, const std::function<void()
     throw RuntimeFailure(describe_errno(path.string() + ": cannot create lock file", errno));
   if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
   if (errno == EWOULDBLOCK) {
-    if (on_wait) on_wait();
+    if (!on_wait) {
+      ::close(fd_);
+      fd_ = -1;
+      throw FileLockBusy(path.string() + ": locked by another process");
+    }
+    on_wait();
     int status;
     do {
       status = ::flock(fd_, LOCK_EX);

@@ -5,12 +5,19 @@
 #include <filesystem>
 #include <functional>
 
+#include "util/errors.h"
+
 namespace trainer {
+
+struct FileLockBusy : RuntimeFailure {
+  using RuntimeFailure::RuntimeFailure;
+};
 
 class FileLock {
  public:
   // Creates the lock file if needed. When another process holds the lock, calls `on_wait` once,
-  // then blocks. Throws RuntimeFailure naming the path.
+  // then blocks; with no `on_wait`, throws FileLockBusy instead of waiting. Other failures throw
+  // RuntimeFailure naming the path.
   FileLock(const std::filesystem::path& path, const std::function<void()>& on_wait);
   ~FileLock();
   FileLock(const FileLock&) = delete;

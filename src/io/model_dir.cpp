@@ -4,6 +4,7 @@
 
 #include "io/atomic_file.h"
 #include "io/safetensors.h"
+#include "util/errors.h"
 #include "version.h"
 
 namespace trainer {
@@ -49,6 +50,44 @@ std::string config_json(const ModelLayout& layout, const TrainConfig& config,
   };
   j["limit"] = config.limit ? nlohmann::json(*config.limit) : nlohmann::json(nullptr);
   return j.dump(2) + "\n";
+}
+
+TrainedModelSpec parse_config_json(const std::string& text, const std::string& name) {
+  TrainedModelSpec spec;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    const int version = j.at("format_version").get<int>();
+    if (version < 1 || version > kSavedModelFormatVersion) {
+      throw RuntimeFailure(name + ": saved-model format version " + std::to_string(version) +
+                           ", but this trainer (" + TRAINER_VERSION +
+                           ") reads format versions 1 to " +
+                           std::to_string(kSavedModelFormatVersion));
+    }
+    spec.dataset = j.at("dataset").get<std::string>();
+    const auto sizes = j.at("architecture").at("layer_sizes").get<std::vector<int>>();
+    if (sizes.size() != 5 || sizes[0] != sizes[4] || sizes[1] != sizes[3])
+      throw RuntimeFailure(name + ": layer_sizes is not a dense autoencoder [in, h, c, h, in]");
+    for (int size : sizes) {
+      if (size < 1 || size > 1 << 20) throw RuntimeFailure(name + ": layer size out of range");
+    }
+    spec.shape.input = sizes[0];
+    spec.shape.hidden = sizes[1];
+    spec.shape.code = sizes[2];
+    const std::string output = j.at("architecture").at("output_activation").get<std::string>();
+    if (output != "relu" && output != "sigmoid")
+      throw RuntimeFailure(name + ": unknown output_activation '" + output + "'");
+    spec.shape.output_activation = output == "relu" ? Activation::relu : Activation::sigmoid;
+    spec.batch_size = j.at("batch_size").get<int>();
+    if (spec.batch_size < 1) throw RuntimeFailure(name + ": batch_size must be positive");
+    if (j.contains("limit") && !j.at("limit").is_null()) {
+      spec.limit = j.at("limit").get<int>();
+      if (*spec.limit < 1) throw RuntimeFailure(name + ": limit must be positive");
+    }
+    spec.epochs = j.at("epochs").get<int>();
+  } catch (const nlohmann::json::exception& e) {
+    throw RuntimeFailure(name + ": " + e.what());
+  }
+  return spec;
 }
 
 std::string metrics_json_line(const EpochMetrics& m) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,21 @@ class ModelDir {
  private:
   std::filesystem::path root_;
 };
+
+// What evaluating a trained model needs to know besides its weights: its data and its shape.
+// Batch size and limit decide how the test loss is batched and over which images, so that
+// `trainer eval` reproduces the test loss the training run reported.
+struct TrainedModelSpec {
+  std::string dataset;
+  ModelShape shape;  // shape.input from the file
+  int batch_size = 256;
+  std::optional<int> limit;
+  int epochs = 0;
+};
+
+// Reads saved_model/config.json text; throws RuntimeFailure naming `name` when a field is
+// missing or invalid, or the format version is newer than this trainer reads.
+TrainedModelSpec parse_config_json(const std::string& text, const std::string& name);
 
 std::string config_json(const ModelLayout& layout, const TrainConfig& config,
                         const std::string& dataset, const EpochMetrics& last);

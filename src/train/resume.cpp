@@ -38,8 +38,9 @@ std::optional<ResumePoint> find_resume_point(const std::filesystem::path& checkp
   return std::nullopt;
 }
 
-void save_checkpoint(const std::filesystem::path& checkpoints_dir, const Checkpoint& checkpoint,
-                     int keep, bool first_of_fresh_run) {
+std::filesystem::path save_checkpoint(const std::filesystem::path& checkpoints_dir,
+                                      const Checkpoint& checkpoint, int keep,
+                                      bool first_of_fresh_run) {
   make_directories(checkpoints_dir);
   const std::filesystem::path file = checkpoint_path(checkpoints_dir, checkpoint.step);
   write_file_atomically(file, encode_checkpoint(checkpoint));
@@ -54,6 +55,7 @@ void save_checkpoint(const std::filesystem::path& checkpoints_dir, const Checkpo
       ++kept;
     }
   }
+  return file;
 }
 
 }  // namespace trainer

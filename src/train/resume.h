@@ -24,7 +24,9 @@ std::optional<ResumePoint> find_resume_point(const std::filesystem::path& checkp
 
 // Writes atomically, then keeps the `keep` newest. `first_of_fresh_run`: the directory's older
 // checkpoints belong to the run --fresh replaced and are removed now that a new one exists.
-void save_checkpoint(const std::filesystem::path& checkpoints_dir, const Checkpoint& checkpoint,
-                     int keep, bool first_of_fresh_run);
+// Returns the file written.
+std::filesystem::path save_checkpoint(const std::filesystem::path& checkpoints_dir,
+                                      const Checkpoint& checkpoint, int keep,
+                                      bool first_of_fresh_run);
 
 }  // namespace trainer

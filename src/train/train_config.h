@@ -28,6 +28,7 @@ struct TrainConfig {
   std::optional<int> limit;  // train on the first N images (and test on the first min(N, 10000))
   bool fresh = false;        // ignore (and, once a new one is written, remove) old checkpoints
   int keep_checkpoints = 3;
+  int checkpoint_every = 0;  // steps; 0: at the end of each epoch only
 };
 
 }  // namespace trainer

@@ -2,38 +2,67 @@
 
 #include <chrono>
 #include <iostream>
-#include <numeric>
 #include <optional>
+#include <sstream>
 
 #include "backend/backend.h"
 #include "data/cache.h"
 #include "data/data_dir.h"
 #include "data/dataset.h"
+#include "io/atomic_file.h"
+#include "io/file_lock.h"
 #include "io/model_dir.h"
 #include "model/autoencoder.h"
 #include "model/init.h"
 #include "report/console.h"
 #include "report/fetch_progress.h"
+#include "train/evaluate.h"
+#include "train/interrupt.h"
 #include "train/resume.h"
 #include "train/rng.h"
+#include "train/schedule.h"
 #include "util/errors.h"
 
 namespace trainer {
 namespace {
 
-DeviceImages upload_images(Backend& backend, const IdxImages& images, int count) {
-  DeviceImages device;
-  device.count = count;
-  device.width = images.pixels_per_image();
-  const std::size_t bytes = std::size_t(count) * device.width;
-  std::uint8_t* pixels = backend.allocate_array<std::uint8_t>(bytes);
-  backend.upload(pixels, images.pixels.data(), bytes);
-  device.pixels = pixels;
-  return device;
-}
-
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// One trainer per model directory: a second would interleave checkpoints with the first's.
+std::unique_ptr<FileLock> lock_model_dir(const ModelDir& model_dir) {
+  const std::filesystem::path lock_file = model_dir.root() / ".lock";
+  try {
+    return std::make_unique<FileLock>(lock_file, nullptr);
+  } catch (const FileLockBusy&) {
+    throw RuntimeFailure(model_dir.root().string() +
+                         ": another trainer is using this model directory (it holds " +
+                         lock_file.string() + "); wait for it or pass another --model-dir");
+  }
+}
+
+// Where a resumed run starts: completed epochs and the first step inside the next one.
+struct StartPoint {
+  int epoch = 0;
+  int step_in_epoch = 0;
+  double epoch_sse = 0, epoch_seconds = 0;
+};
+
+StartPoint start_point(const ResumePoint& resume, const StepSchedule& schedule, int batch,
+                       int train_count) {
+  const Checkpoint& c = resume.checkpoint;
+  StartPoint start{c.epoch, int(c.cursor / batch), c.epoch_sse, c.epoch_seconds};
+  const bool fits =
+      c.cursor % batch == 0 && c.cursor < train_count &&
+      c.step == std::int64_t(c.epoch) * schedule.steps_per_epoch + start.step_in_epoch;
+  if (!fits) {
+    throw RuntimeFailure(resume.file.string() + ": step " + std::to_string(c.step) + ", epoch " +
+                         std::to_string(c.epoch) + " and cursor " + std::to_string(c.cursor) +
+                         " do not fit " + std::to_string(train_count) + " images in batches of " +
+                         std::to_string(batch));
+  }
+  return start;
 }
 
 }  // namespace
@@ -54,12 +83,20 @@ void run_training(const TrainConfig& config, std::ostream& out) {
   // A flag that contradicts the checkpoint is a usage error: say so before fetching any data.
   const std::filesystem::path checkpoints_dir =
       std::filesystem::path(config.model_dir) / "checkpoints";
-  std::optional<ResumePoint> resume;
-  if (!config.fresh) resume = find_resume_point(checkpoints_dir, config, std::cerr);
+  if (!config.fresh) find_resume_point(checkpoints_dir, config, std::cerr);
   ConsoleFetchReporter reporter(out, std::cerr, stdout_is_terminal());
   const Dataset data =
       obtain_dataset({resolve_data_dir(config.data_dir).path, spec, config.fetch}, reporter);
   ModelDir model_dir(config.model_dir);
+  const std::unique_ptr<FileLock> lock = lock_model_dir(model_dir);
+  // Under the lock: temporaries of a killed run can go, and the checkpoints cannot change.
+  remove_stale_temporaries(model_dir.root());
+  remove_stale_temporaries(model_dir.root() / "saved_model");
+  remove_stale_temporaries(checkpoints_dir);
+  std::ostringstream reported_already;  // the check above printed the warnings
+  std::optional<ResumePoint> resume;
+  if (!config.fresh) resume = find_resume_point(checkpoints_dir, config, reported_already);
+
   ModelShape shape = config.shape;
   shape.input = data.train_images.pixels_per_image();
   const ModelLayout layout = make_layout(shape);
@@ -70,34 +107,36 @@ void run_training(const TrainConfig& config, std::ostream& out) {
                          std::to_string(resume->checkpoint.state.size()) +
                          " floats, the model needs " + std::to_string(layout.state_count()));
   }
+  StepSchedule schedule;
+  schedule.steps_per_epoch = (train_count + max_batch - 1) / max_batch;
+  schedule.checkpoint_every = config.checkpoint_every;
+  schedule.steps_per_recording = backend->steps_per_recording();
+  StartPoint start;
+  std::vector<EpochMetrics> history;
+  if (resume) {
+    start = start_point(*resume, schedule, max_batch, train_count);
+    history = resume->checkpoint.history;
+  }
   model.upload_state(resume ? resume->checkpoint.state : initial_state(layout, config.seed));
 
   const DeviceImages train = upload_images(*backend, data.train_images, train_count);
-  const DeviceImages test = upload_images(*backend, data.test_images, test_count);
+  const EvalSet test = upload_eval_set(*backend, data.test_images, test_count);
+  const int steps_per_epoch = schedule.steps_per_epoch;
   std::uint32_t* order = backend->allocate_array<std::uint32_t>(std::size_t(train_count));
-  std::uint32_t* test_rows = backend->allocate_array<std::uint32_t>(std::size_t(test_count));
-  std::vector<std::uint32_t> identity(static_cast<std::size_t>(test_count));
-  std::iota(identity.begin(), identity.end(), 0u);
-  backend->upload(test_rows, identity.data(), identity.size() * sizeof(std::uint32_t));
-  const int steps_per_epoch = (train_count + max_batch - 1) / max_batch;
   float* batch_sse = backend->allocate_array<float>(std::size_t(steps_per_epoch));
   std::vector<float> host_sse(static_cast<std::size_t>(steps_per_epoch));
-  // Per-epoch inputs live at fixed addresses so that the epoch is the same sequence of ops every
-  // time (a device may record it once): the image order and each step's Adam step size.
+  // Per-epoch inputs live at fixed addresses so that a segment of steps is the same sequence of
+  // ops every epoch (a device may record it once): the image order and each step's Adam step size.
   float* step_sizes = backend->allocate_array<float>(std::size_t(steps_per_epoch));
   std::vector<float> host_step_sizes(static_cast<std::size_t>(steps_per_epoch));
 
-  std::vector<EpochMetrics> history;
-  std::int64_t step = 0;
-  int first_epoch = 0;
   if (resume) {
-    history = resume->checkpoint.history;
-    step = resume->checkpoint.step;
-    first_epoch = resume->checkpoint.epoch;
-    if (first_epoch >= config.epochs) {
-      out << model_dir.root().string() << " is already trained for " << first_epoch
+    if (start.epoch >= config.epochs) {
+      out << model_dir.root().string() << " is already trained for " << start.epoch
           << " epochs (--epochs " << config.epochs << "): nothing to do" << std::endl;
-      if (!history.empty()) {
+      // Rewritten in case the run stopped between its checkpoint and its saved model; a
+      // checkpoint inside a later epoch is not a trained epoch, and that model is already saved.
+      if (!history.empty() && resume->checkpoint.cursor == 0) {
         model_dir.write_saved_model(layout, resume->checkpoint.state.data(), config, data.name,
                                     history.back());
         model_dir.write_metrics(history);
@@ -105,56 +144,99 @@ void run_training(const TrainConfig& config, std::ostream& out) {
       print_saved(out, model_dir.saved_model_file());
       return;
     }
-    out << "resuming at epoch " << first_epoch + 1 << ", step " << step << " from "
-        << resume->file.string() << std::endl;
+    out << "resuming at epoch " << start.epoch + 1 << ", step " << resume->checkpoint.step;
+    if (start.step_in_epoch > 0)
+      out << " (image " << resume->checkpoint.cursor << " of " << train_count << ")";
+    out << " from " << resume->file.string() << std::endl;
   }
+  // From here on a signal stops the run at the next step boundary with a checkpoint.
+  InterruptGuard interrupts;
   print_start(out, data.name, train_count, test_count, backend->description(), config.epochs,
               model_dir.root());
+
   const double values_per_epoch = double(train_count) * shape.input;
   bool first_checkpoint = true;
-  for (int epoch = first_epoch; epoch < config.epochs; ++epoch) {
+  auto save = [&](const Checkpoint& partial) {
+    Checkpoint checkpoint = partial;
+    checkpoint.fingerprint = run_fingerprint(config);
+    checkpoint.history = history;
+    checkpoint.state = model.download_state();
+    const std::filesystem::path file = save_checkpoint(
+        checkpoints_dir, checkpoint, config.keep_checkpoints, config.fresh && first_checkpoint);
+    first_checkpoint = false;
+    return std::make_pair(file, checkpoint.state);
+  };
+  auto stop_if_interrupted = [&](const std::filesystem::path& saved, const std::string& where) {
+    if (const int signal = InterruptGuard::pending()) {
+      throw Interrupted(signal, "interrupted by " + InterruptGuard::name(signal) + " " + where +
+                                    "; saved " + saved.string() +
+                                    "; run the same command again to resume");
+    }
+  };
+
+  for (int epoch = start.epoch; epoch < config.epochs; ++epoch) {
+    const std::int64_t epoch_first_step = std::int64_t(epoch) * steps_per_epoch;
+    const bool resumed_here = epoch == start.epoch;
+    int s = resumed_here ? start.step_in_epoch : 0;
+    double sse = resumed_here ? start.epoch_sse : 0.0;
+    const double earlier_seconds = resumed_here ? start.epoch_seconds : 0.0;
+    const auto started = std::chrono::steady_clock::now();
     const std::vector<std::uint32_t> host_order =
         epoch_order(config.seed, std::uint64_t(epoch), train_count, config.shuffle);
-    const auto start = std::chrono::steady_clock::now();
-    for (int s = 0; s < steps_per_epoch; ++s) {
-      host_step_sizes[std::size_t(s)] = adam_step_size(config.adam, step + 1 + s);
+    for (int k = 0; k < steps_per_epoch; ++k) {
+      host_step_sizes[std::size_t(k)] = adam_step_size(config.adam, epoch_first_step + 1 + k);
     }
     backend->upload(order, host_order.data(), host_order.size() * sizeof(std::uint32_t));
     backend->upload(step_sizes, host_step_sizes.data(), host_step_sizes.size() * sizeof(float));
-    backend->run_recorded("epoch", [&] {
-      for (int s = 0; s < steps_per_epoch; ++s) {
-        const int begin = s * max_batch;
-        const int batch = std::min(max_batch, train_count - begin);
-        model.train_step(train, order + begin, batch, step_sizes + s, batch_sse + s);
+    int summed = s;  // host_sse[summed..s) not yet added to sse
+    while (s < steps_per_epoch) {
+      const int end = segment_end(schedule, epoch_first_step, s);
+      backend->run_recorded("steps " + std::to_string(s) + ".." + std::to_string(end), [&] {
+        for (int k = s; k < end; ++k) {
+          const int begin = k * max_batch;
+          const int batch = std::min(max_batch, train_count - begin);
+          model.train_step(train, order + begin, batch, step_sizes + k, batch_sse + k);
+        }
+      });
+      s = end;
+      if (s == steps_per_epoch) break;
+      const std::int64_t step = epoch_first_step + s;
+      if (checkpoint_due(schedule, step) || InterruptGuard::pending()) {
+        backend->download(host_sse.data() + summed, batch_sse + summed,
+                          std::size_t(s - summed) * sizeof(float));
+        for (; summed < s; ++summed) sse += double(host_sse[std::size_t(summed)]);
+        Checkpoint checkpoint;
+        checkpoint.step = step;
+        checkpoint.epoch = epoch;
+        checkpoint.cursor = std::int64_t(s) * max_batch;
+        checkpoint.epoch_sse = sse;
+        checkpoint.epoch_seconds = earlier_seconds + seconds_since(started);
+        stop_if_interrupted(save(checkpoint).first, "in epoch " + std::to_string(epoch + 1) +
+                                                        " at step " + std::to_string(step));
       }
-    });
-    step += steps_per_epoch;
-    backend->download(host_sse.data(), batch_sse, host_sse.size() * sizeof(float));
+    }
+    backend->download(host_sse.data() + summed, batch_sse + summed,
+                      std::size_t(steps_per_epoch - summed) * sizeof(float));
+    // Keras' epoch loss: the batch-size-weighted mean of the batch losses, added in step order.
+    for (; summed < steps_per_epoch; ++summed) sse += double(host_sse[std::size_t(summed)]);
     EpochMetrics metrics;
-    metrics.seconds = seconds_since(start);
+    metrics.seconds = earlier_seconds + seconds_since(started);
     metrics.epoch = epoch + 1;
-    metrics.step = step;
-    // Keras' epoch loss: the batch-size-weighted mean of the batch losses.
-    double sse = 0.0;
-    for (float batch_value : host_sse) sse += double(batch_value);
+    metrics.step = epoch_first_step + steps_per_epoch;
     metrics.train_loss = sse / values_per_epoch;
-    metrics.test_loss =
-        model.sum_squared_error(test, test_rows, test_count) / (double(test_count) * shape.input);
+    metrics.test_loss = mean_squared_error(model, test);
     metrics.images_per_second = metrics.seconds > 0 ? train_count / metrics.seconds : 0.0;
     history.push_back(metrics);
     print_epoch(out, metrics, config.epochs);
 
     Checkpoint checkpoint;
-    checkpoint.step = step;
+    checkpoint.step = metrics.step;
     checkpoint.epoch = epoch + 1;
-    checkpoint.fingerprint = run_fingerprint(config);
-    checkpoint.history = history;
-    checkpoint.state = model.download_state();
-    save_checkpoint(checkpoints_dir, checkpoint, config.keep_checkpoints,
-                    config.fresh && first_checkpoint);
-    first_checkpoint = false;
-    model_dir.write_saved_model(layout, checkpoint.state.data(), config, data.name, metrics);
+    const auto [file, state] = save(checkpoint);
+    model_dir.write_saved_model(layout, state.data(), config, data.name, metrics);
     model_dir.write_metrics(history);
+    if (epoch + 1 < config.epochs)
+      stop_if_interrupted(file, "after epoch " + std::to_string(epoch + 1));
   }
   print_saved(out, model_dir.saved_model_file());
 }

@@ -30,6 +30,21 @@ def temp_dir(tag):
     return tempfile.mkdtemp(prefix=f"trainer-{tag}-")
 
 
+def model_bytes(model_dir):
+    with open(os.path.join(model_dir, "saved_model", "model.safetensors"), "rb") as f:
+        return f.read()
+
+
+def losses(model_dir):
+    """(epoch, step, train_loss, test_loss) per line of metrics.jsonl."""
+    with open(os.path.join(model_dir, "metrics.jsonl")) as f:
+        return [(m["epoch"], m["step"], m["train_loss"], m["test_loss"]) for m in map(json.loads, f)]
+
+
+def checkpoints(model_dir):
+    return sorted(os.listdir(os.path.join(model_dir, "checkpoints")))
+
+
 def read_safetensors(path):
     """{name: (shape, list of floats)} from a safetensors file, using only the standard library."""
     with open(path, "rb") as f:

@@ -6,25 +6,60 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import DATA_DIR, Checks, run, temp_dir  # noqa: E402
+from common import DATA_DIR, Checks, checkpoints, losses, model_bytes, run, temp_dir  # noqa: E402
 
 BASE = ["--dataset", "fashion-mnist", "--data-dir", DATA_DIR, "--limit", "2048", "--offline"]
 GOLDEN = os.path.join(os.path.dirname(__file__), "..", "data", "golden-v1")
 
 
-def model_bytes(model_dir):
-    with open(os.path.join(model_dir, "saved_model", "model.safetensors"), "rb") as f:
-        return f.read()
+def eval_mse(result):
+    """The MSE `trainer eval` printed, or None."""
+    import re
+    match = re.search(r": test MSE (\S+) on ", result.stdout)
+    return float(match.group(1)) if result.returncode == 0 and match else None
 
 
-def losses(model_dir):
+def evaluate(checks, scratch, trained):
+    """`trainer eval` reproduces the test loss the run reported, for the saved model and for each
+    checkpoint, and loads the golden files."""
     import json
-    with open(os.path.join(model_dir, "metrics.jsonl")) as f:
-        return [(m["epoch"], m["step"], m["train_loss"], m["test_loss"]) for m in map(json.loads, f)]
+    data = ["--data-dir", DATA_DIR, "--offline"]
+    with open(os.path.join(trained, "saved_model", "config.json")) as f:
+        reported = json.load(f)["test_loss"]
+    result = run(["eval", "--model-dir", trained] + data)
+    checks.check(eval_mse(result) is not None and f"{eval_mse(result):.9g}" == f"{reported:.9g}"
+                 and "on 2048 fashion-mnist test images (3 epochs trained)" in result.stdout,
+                 f"eval of the saved model prints the run's test loss {reported:.9g}: {result.stdout.strip()}")
+    result = run(["eval", "--model-dir", trained, "--checkpoint", "ckpt-0000000016.ckpt"] + data)
+    epoch2 = losses(trained)[1][3]
+    checks.check(eval_mse(result) is not None and f"{eval_mse(result):.9g}" == f"{epoch2:.9g}",
+                 f"eval --checkpoint (a name in <model-dir>/checkpoints) gives epoch 2's test loss: {result.stdout.strip()}")
 
+    golden = os.path.join(scratch, "golden-saved")
+    os.makedirs(os.path.join(golden, "saved_model"))
+    for name in ("model.safetensors", "config.json"):
+        shutil.copy(os.path.join(GOLDEN, name), os.path.join(golden, "saved_model"))
+    by_model = eval_mse(run(["eval", "--model-dir", golden] + data))
+    by_checkpoint = eval_mse(run(["eval", "--checkpoint", os.path.join(GOLDEN, "ckpt-0000000002.ckpt")] + data))
+    checks.check(by_model is not None and by_model == by_checkpoint and 0 < by_model < 1,
+                 f"golden v1 saved model and checkpoint evaluate to the same MSE: {by_model} {by_checkpoint}")
 
-def checkpoints(model_dir):
-    return sorted(os.listdir(os.path.join(model_dir, "checkpoints")))
+    missing = os.path.join(scratch, "nothing-here")
+    result = run(["eval", "--model-dir", missing] + data)
+    lines = result.stderr.splitlines()
+    checks.check(result.returncode == 1 and len(lines) == 1 and "config.json: does not exist" in lines[0]
+                 and "--checkpoint" in lines[0], f"eval without a model: {result.stderr.strip()}")
+    damaged = os.path.join(scratch, "damaged-eval.ckpt")
+    shutil.copy(os.path.join(trained, "checkpoints", "ckpt-0000000024.ckpt"), damaged)
+    with open(damaged, "r+b") as f:
+        f.seek(3000)
+        f.write(b"\xff")
+    result = run(["eval", "--checkpoint", damaged] + data)
+    checks.check(result.returncode == 1 and damaged in result.stderr and "checksum mismatch" in result.stderr,
+                 f"eval of a damaged checkpoint: {result.stderr.strip()}")
+    result = run(["eval", "--checkpoint", os.path.join(scratch, "absent.ckpt")] + data)
+    checks.check(result.returncode == 1 and "absent.ckpt: does not exist" in result.stderr,
+                 f"eval of a missing checkpoint: {result.stderr.strip()}")
 
 
 def main():
@@ -110,6 +145,7 @@ def main():
                   "--batch-size", "32", "--hidden", "4", "--code", "2", "--epochs", "2", "--model-dir", golden])
     checks.check(result.returncode == 0 and "resuming at epoch 2, step 2" in result.stdout,
                  f"golden v1 checkpoint resumes: {result.stdout.strip()[:120]} {result.stderr.strip()}")
+    evaluate(checks, scratch, straight)
     shutil.rmtree(scratch)
     checks.finish()
 

@@ -60,6 +60,64 @@ TEST_CASE("checkpoints round-trip exactly", "[checkpoint]") {
   CHECK(encode_checkpoint(back) == bytes);
 }
 
+TEST_CASE("progress inside an epoch round-trips to the last bit", "[checkpoint]") {
+  Checkpoint c = sample();
+  c.cursor = 6400;
+  c.epoch_sse = 0.1 + 0.2;  // not a short decimal
+  c.epoch_seconds = 1.0 / 3.0;
+  const Checkpoint back = decode_checkpoint(encode_checkpoint(c), "ckpt");
+  CHECK(back.cursor == 6400);
+  CHECK(back.epoch_sse == c.epoch_sse);
+  CHECK(back.epoch_seconds == c.epoch_seconds);
+}
+
+TEST_CASE("a fingerprint describes the model to evaluate", "[checkpoint]") {
+  TrainConfig config;
+  config.dataset = "fashion-mnist";
+  config.shape.hidden = 64;
+  config.shape.code = 8;
+  config.shape.output_activation = Activation::sigmoid;
+  config.batch_size = 32;
+  config.limit = 1000;
+  Checkpoint c = sample();
+  c.fingerprint = run_fingerprint(config);
+  const TrainedModelSpec spec = spec_from_fingerprint(c, "ckpt");
+  CHECK(spec.dataset == "fashion-mnist");
+  CHECK(spec.shape.hidden == 64);
+  CHECK(spec.shape.code == 8);
+  CHECK(spec.shape.output_activation == Activation::sigmoid);
+  CHECK(spec.batch_size == 32);
+  CHECK(spec.limit == 1000);
+  CHECK(spec.epochs == 2);
+  c.fingerprint.erase(c.fingerprint.begin() + 1);  // --hidden
+  CHECK_THROWS_WITH(spec_from_fingerprint(c, "ckpt"), "ckpt: the fingerprint has no --hidden");
+}
+
+TEST_CASE("saved-model config.json is read back, newer versions refused", "[checkpoint]") {
+  TrainConfig config;
+  config.batch_size = 64;
+  ModelShape shape;
+  shape.hidden = 16;
+  shape.code = 4;
+  EpochMetrics last;
+  last.epoch = 3;
+  const std::string text = config_json(make_layout(shape), config, "mnist", last);
+  const TrainedModelSpec spec = parse_config_json(text, "config.json");
+  CHECK(spec.dataset == "mnist");
+  CHECK(spec.shape.input == 784);
+  CHECK(spec.shape.hidden == 16);
+  CHECK(spec.shape.code == 4);
+  CHECK(spec.batch_size == 64);
+  CHECK(!spec.limit);
+  CHECK(spec.epochs == 3);
+  std::string newer = text;
+  newer.replace(newer.find("\"format_version\": 1"), 19, "\"format_version\": 9");
+  CHECK_THROWS_WITH(parse_config_json(newer, "config.json"),
+                    Catch::Contains("config.json: saved-model format version 9") &&
+                        Catch::Contains("reads format versions 1 to 1"));
+  CHECK_THROWS_WITH(parse_config_json("{", "config.json"), Catch::StartsWith("config.json: "));
+}
+
 TEST_CASE("damaged, truncated, foreign and newer checkpoints are refused by name", "[checkpoint]") {
   const std::string good = encode_checkpoint(sample());
   for (std::size_t at : {std::size_t(20), good.size() / 2, good.size() - 40, good.size() - 1}) {

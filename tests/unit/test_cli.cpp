@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
+#include "cli/parse_eval.h"
 #include "cli/parse_train.h"
 #include "data/data_dir.h"
 #include "util/errors.h"
@@ -61,7 +62,9 @@ TEST_CASE("flags are parsed", "[cli]") {
                          "--limit",
                          "1000",
                          "--data-dir",
-                         "d"});
+                         "d",
+                         "--checkpoint-every",
+                         "50"});
   REQUIRE(c.epochs == 5);
   REQUIRE(c.model_dir == "/out");
   REQUIRE(c.dataset == "fashion-mnist");
@@ -75,6 +78,8 @@ TEST_CASE("flags are parsed", "[cli]") {
   REQUIRE(!c.shuffle);
   REQUIRE(*c.limit == 1000);
   REQUIRE(*c.data_dir == "d");
+  REQUIRE(c.checkpoint_every == 50);
+  REQUIRE(parse({}).checkpoint_every == 0);
   REQUIRE(std::holds_alternative<ShowHelp>(parse_train_args({"--help"})));
   REQUIRE(std::holds_alternative<ShowVersion>(parse_train_args({"--version"})));
 }
@@ -105,6 +110,8 @@ TEST_CASE("bad values name the flag and what is allowed", "[cli]") {
   REQUIRE(usage_error({"--limit", "60001"}) ==
           "--limit: expected a whole number from 1 to 60000, got '60001'");
   REQUIRE(usage_error({"--model-dir", ""}) == "--model-dir: expected a path, got ''");
+  REQUIRE(usage_error({"--checkpoint-every", "0"}) ==
+          "--checkpoint-every: expected a whole number from 1 to 1000000000, got '0'");
   REQUIRE_THAT(usage_error({"--bogus"}), Catch::Contains("bogus"));
   REQUIRE_THAT(usage_error({"--epochs"}), Catch::Contains("epochs"));
   REQUIRE(usage_error({"--epochs", "3", "stray"}) ==
@@ -152,4 +159,19 @@ TEST_CASE("data dir precedence: flag, TRAINER_DATA_DIR, XDG_CACHE_HOME, HOME, ./
   CHECK(resolve_data_dir(std::nullopt).path == "data");
   ::unsetenv("TRAINER_DATA_DIR");
   if (saved_home) ::setenv("HOME", home.c_str(), 1);
+}
+
+TEST_CASE("eval flags", "[cli]") {
+  auto parsed = parse_eval_args({"--model-dir", "m", "--checkpoint", "ckpt-0000000016.ckpt",
+                                 "--dataset", "mnist", "--device", "cpu", "--offline"});
+  const EvalConfig& c = std::get<EvalConfig>(parsed);
+  CHECK(c.model_dir == "m");
+  CHECK(*c.checkpoint == "ckpt-0000000016.ckpt");
+  CHECK(*c.dataset == "mnist");
+  CHECK(c.device == DeviceKind::cpu);
+  CHECK(c.fetch.offline);
+  CHECK(!std::get<EvalConfig>(parse_eval_args({})).checkpoint);
+  CHECK_THROWS_WITH(parse_eval_args({"--dataset", "cifar"}),
+                    "--dataset: expected one of mnist|fashion-mnist, got 'cifar'");
+  CHECK_THROWS_WITH(parse_eval_args({"--checkpoint", ""}), "--checkpoint: expected a path, got ''");
 }
