@@ -59,6 +59,7 @@ int run(std::vector<std::string> args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  trainer::exit_on_signals_as_init();
   try {
     return run(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const trainer::Interrupted& e) {

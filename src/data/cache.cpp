@@ -5,6 +5,7 @@
 #include "data/idx.h"
 #include "data/verify.h"
 #include "io/atomic_file.h"
+#include "io/container.h"
 #include "io/file_lock.h"
 
 namespace trainer {
@@ -69,6 +70,13 @@ Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
     pending.push_back(i);
   }
   if (!pending.empty()) {
+    if (vanishes_with_container(request.data_dir)) {
+      reporter.warning("data dir " + request.data_dir.string() +
+                       " is in the container's own filesystem: downloaded datasets vanish with "
+                       "the container; mount a volume there (docker run -v trainer-data:" +
+                       std::filesystem::absolute(request.data_dir).lexically_normal().string() +
+                       " ...)");
+    }
     make_directories(dir);
     const std::filesystem::path lock_path = dir / ".lock";
     FileLock lock(lock_path, [&] { reporter.waiting_for_lock(lock_path.string()); });

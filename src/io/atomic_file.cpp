@@ -57,6 +57,23 @@ void remove_stale_temporaries(const std::filesystem::path& dir) {
   }
 }
 
+void require_writable_directory(const std::filesystem::path& dir, const std::string& label,
+                                const std::function<std::string(int)>& hint) {
+  std::error_code ec;
+  std::filesystem::path probe = dir.empty() ? std::filesystem::path(".") : dir;
+  while (!std::filesystem::exists(probe, ec)) {
+    const std::filesystem::path parent = probe.parent_path();
+    probe = parent.empty() || parent == probe ? std::filesystem::path(".") : parent;
+  }
+  if (!std::filesystem::is_directory(probe, ec))
+    throw RuntimeFailure(label + ": " + probe.string() + " exists and is not a directory");
+  if (::access(probe.c_str(), W_OK | X_OK) != 0) {
+    const int error = errno;
+    throw RuntimeFailure(describe_errno(label + ": cannot write in " + probe.string(), error) +
+                         hint(error));
+  }
+}
+
 void make_directories(const std::filesystem::path& dir) {
   std::error_code ec;
   if (std::filesystem::is_directory(dir, ec)) return;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,12 @@ std::string temporary_prefix(const std::string& file_name);
 // Removes the temporaries that write_file_atomically left in `dir` when its process was killed.
 // Call only while holding a lock that keeps live writers out of `dir`.
 void remove_stale_temporaries(const std::filesystem::path& dir);
+
+// Checks, before any work is done, that `dir` (or the nearest existing directory it would be
+// created in) accepts new files. Throws RuntimeFailure "<label>: cannot write in <dir>: <cause>"
+// followed by hint(errno).
+void require_writable_directory(const std::filesystem::path& dir, const std::string& label,
+                                const std::function<std::string(int)>& hint);
 
 // mkdir -p that reports the first component it could not create (RuntimeFailure).
 void make_directories(const std::filesystem::path& dir);

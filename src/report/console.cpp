@@ -10,7 +10,7 @@ namespace trainer {
 std::string version_line() {
   return std::string("trainer ") + TRAINER_VERSION + " (git " + TRAINER_GIT_REVISION + ", " +
          TRAINER_BUILD_TYPE + ", simd " + cpu::simd_arch_name(cpu::best_supported_arch()) + " of " +
-         cpu::supported_arch_list() + ")";
+         cpu::supported_arch_list() + ")\nbuild: " + TRAINER_BUILD_FLAGS;
 }
 
 void print_start(std::ostream& out, const std::string& dataset, int train_count, int test_count,

@@ -1,6 +1,7 @@
 #include "train/interrupt.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 
@@ -15,16 +16,21 @@ struct sigaction previous_term, previous_int;
 
 void record_signal(int signal_number) {
   int expected = 0;
-  received.compare_exchange_strong(expected, signal_number);
+  // The second signal does not wait for the checkpoint (and works for pid 1, which the kernel
+  // spares the default action of SIGTERM and SIGINT).
+  if (!received.compare_exchange_strong(expected, signal_number)) ::_exit(128 + signal_number);
 }
 
-void install(int signal_number, struct sigaction* previous) {
+void exit_at_once(int signal_number) {
+  ::_exit(128 + signal_number);
+}
+
+void install(int signal_number, void (*handler)(int), struct sigaction* previous) {
   struct sigaction action {};
-  action.sa_handler = record_signal;
+  action.sa_handler = handler;
   sigemptyset(&action.sa_mask);
-  // SA_RESETHAND: the next signal of this kind takes the default action (terminate).
-  // SA_RESTART: a blocking read or write in progress is resumed, not failed with EINTR.
-  action.sa_flags = SA_RESETHAND | SA_RESTART;
+  // A blocking read or write in progress is resumed, not failed with EINTR.
+  action.sa_flags = SA_RESTART;
   sigaction(signal_number, &action, previous);
 }
 
@@ -32,8 +38,8 @@ void install(int signal_number, struct sigaction* previous) {
 
 InterruptGuard::InterruptGuard() {
   received.store(0);
-  install(SIGTERM, &previous_term);
-  install(SIGINT, &previous_int);
+  install(SIGTERM, record_signal, &previous_term);
+  install(SIGINT, record_signal, &previous_int);
 }
 
 InterruptGuard::~InterruptGuard() {
@@ -54,6 +60,12 @@ std::string InterruptGuard::name(int signal_number) {
     default:
       return "signal " + std::to_string(signal_number);
   }
+}
+
+void exit_on_signals_as_init() {
+  if (::getpid() != 1) return;
+  install(SIGTERM, exit_at_once, nullptr);
+  install(SIGINT, exit_at_once, nullptr);
 }
 
 }  // namespace trainer

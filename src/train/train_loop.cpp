@@ -10,6 +10,7 @@
 #include "data/data_dir.h"
 #include "data/dataset.h"
 #include "io/atomic_file.h"
+#include "io/container.h"
 #include "io/file_lock.h"
 #include "io/model_dir.h"
 #include "model/autoencoder.h"
@@ -84,7 +85,17 @@ void run_training(const TrainConfig& config, std::ostream& out) {
   const std::filesystem::path checkpoints_dir =
       std::filesystem::path(config.model_dir) / "checkpoints";
   if (!config.fresh) find_resume_point(checkpoints_dir, config, std::cerr);
+  // An unwritable or vanishing model directory is found out before any data is fetched.
+  require_writable_directory(config.model_dir, "--model-dir " + config.model_dir,
+                             [](int error) { return permission_hint("--model-dir", error); });
   ConsoleFetchReporter reporter(out, std::cerr, stdout_is_terminal());
+  if (vanishes_with_container(config.model_dir)) {
+    reporter.warning("--model-dir " + config.model_dir +
+                     " is in the container's own filesystem: the model and checkpoints vanish "
+                     "with the container; mount a directory there (docker run -v \"$PWD/out:" +
+                     std::filesystem::absolute(config.model_dir).lexically_normal().string() +
+                     "\" ...)");
+  }
   const Dataset data =
       obtain_dataset({resolve_data_dir(config.data_dir).path, spec, config.fetch}, reporter);
   ModelDir model_dir(config.model_dir);
