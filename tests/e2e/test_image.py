@@ -103,7 +103,7 @@ def main():
         print(f"FAIL: {image_dir}/trainer missing (the build writes it next to the binary)")
         sys.exit(1)
     static = is_static(binary)
-    flavour, target = ("release", "cpu") if static else ("cuda", "cuda")
+    flavour, target = ("release", "context") if static else ("cuda", "cuda")
     checks = Checks()
     k8s_job_matches_image(checks)
     scratch = temp_dir("image")
@@ -111,9 +111,7 @@ def main():
         context = build_context(scratch, image_dir, flavour)
         started = time.monotonic()
         built = containers.buildah(
-            "bud", "--isolation", "chroot", "--pull=never", "--target", target,
-            "--build-arg", "BINARY=context", "--build-arg", "CUDA_BINARY=cuda-context",
-            "--build-arg", "GIT_REVISION=test", "--build-arg", "SOURCE=https://example.org/trainer",
+            "bud", "--isolation", "chroot", "--pull=never", "--target", target, "--build-arg", "GIT_REVISION=test", "--build-arg", "SOURCE=https://example.org/trainer",
             "-t", IMAGE, "-f", os.path.join(context, "Dockerfile.scratch"), context)
         if not checks.check(built.returncode == 0,
                             f"buildah builds --target {target} from the fresh binary in "
