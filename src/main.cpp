@@ -10,6 +10,7 @@
 #include "cli/parse_train.h"
 #include "data/download_command.h"
 #include "report/console.h"
+#include "report/info_command.h"
 #include "train/eval_command.h"
 #include "train/interrupt.h"
 #include "train/train_loop.h"
@@ -37,11 +38,13 @@ int run(std::vector<std::string> args) {
   if (command == "download")
     return run_command<trainer::DownloadConfig>(trainer::parse_download_args(args),
                                                 trainer::run_download);
+  if (command == "info")
+    return run_command<trainer::InfoConfig>(trainer::parse_info_args(args), trainer::run_info);
   if (command == "eval")
     return run_command<trainer::EvalConfig>(trainer::parse_eval_args(args), trainer::run_eval);
   if (command != "train") {
     throw trainer::UsageError("unknown command '" + command +
-                              "' (commands: train, eval, download)");
+                              "' (commands: train, eval, download, info)");
   }
   auto parsed = trainer::parse_train_args(args);
   if (auto* help = std::get_if<trainer::ShowHelp>(&parsed)) {

@@ -114,17 +114,34 @@ class CudaBackend final : public Backend {
 const bool kCudaBuild = true;
 
 CudaProbe probe_cuda() {
+  CudaProbe probe;
+  cudaRuntimeGetVersion(&probe.runtime_version);
+  cudaDriverGetVersion(&probe.driver_version);  // 0 when no driver is installed
   int count = 0;
   cudaError_t status = cudaGetDeviceCount(&count);
   if (status != cudaSuccess) {
     cudaGetLastError();  // clear the sticky error state of a failed probe
-    return {false, cudaGetErrorString(status), ""};
+    probe.reason = cudaGetErrorString(status);
+    return probe;
   }
-  if (count == 0) return {false, "no CUDA device found", ""};
-  cudaDeviceProp properties{};
-  if (cudaGetDeviceProperties(&properties, 0) != cudaSuccess)
-    return {false, "cannot query CUDA device 0", ""};
-  return {true, "", properties.name};
+  for (int i = 0; i < count; ++i) {
+    cudaDeviceProp properties{};
+    if (cudaGetDeviceProperties(&properties, i) != cudaSuccess) {
+      cudaGetLastError();
+      continue;
+    }
+    probe.devices.push_back({properties.name, properties.major, properties.minor,
+                             properties.totalGlobalMem, properties.multiProcessorCount});
+  }
+  if (count == 0) {
+    probe.reason = "no CUDA device found";
+  } else if (probe.devices.empty()) {
+    probe.reason = "cannot query CUDA device 0";
+  } else {
+    probe.available = true;
+    probe.device_name = probe.devices.front().name;
+  }
+  return probe;
 }
 
 std::unique_ptr<Backend> make_cuda_backend() {

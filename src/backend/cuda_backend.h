@@ -4,10 +4,18 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "backend/backend.h"
 
 namespace trainer {
+
+struct CudaDevice {
+  std::string name;
+  int major = 0, minor = 0;  // compute capability
+  std::size_t memory_bytes = 0;
+  int multiprocessors = 0;
+};
 
 // Whether a CUDA device can be used, and if not, the driver's or build's reason.
 struct CudaProbe {
@@ -15,6 +23,8 @@ struct CudaProbe {
   // Why not, e.g. "CUDA driver version is insufficient for CUDA runtime version".
   std::string reason;
   std::string device_name;  // of device 0 when available
+  std::vector<CudaDevice> devices;
+  int driver_version = 0, runtime_version = 0;  // e.g. 12040 for 12.4; 0 when unknown
 };
 
 CudaProbe probe_cuda();

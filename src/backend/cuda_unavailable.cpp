@@ -7,8 +7,9 @@ namespace trainer {
 const bool kCudaBuild = false;
 
 CudaProbe probe_cuda() {
-  return {false, "this trainer was built without CUDA (build the cuda preset: cmake --preset cuda)",
-          ""};
+  CudaProbe probe;
+  probe.reason = "this trainer was built without CUDA (build the cuda preset: cmake --preset cuda)";
+  return probe;
 }
 
 std::unique_ptr<Backend> make_cuda_backend() {

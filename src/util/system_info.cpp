@@ -2,7 +2,10 @@
 
 #include <sched.h>
 
+#include <fstream>
 #include <thread>
+
+#include "util/text.h"
 
 namespace trainer {
 
@@ -14,6 +17,18 @@ int usable_cpu_count() {
   }
   unsigned hw = std::thread::hardware_concurrency();
   return hw > 0 ? int(hw) : 1;
+}
+
+std::string cpu_model_name() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const std::size_t colon = line.find(':');
+      if (colon != std::string::npos) return trim(line.substr(colon + 1));
+    }
+  }
+  return "unknown CPU";
 }
 
 }  // namespace trainer

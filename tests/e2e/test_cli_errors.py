@@ -3,7 +3,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import Checks, run, temp_dir  # noqa: E402
+from common import DATA_DIR, Checks, run, temp_dir  # noqa: E402
 
 CASES = [
     (["--epochs", "0"], "--epochs", "1 to 1000000"),
@@ -69,6 +69,21 @@ def main():
                  and "SSL_CERT_FILE" in result.stdout, "download --help prints its flags and exits 0")
     result = run(["train", "--version"])
     checks.check(result.returncode == 0, "the train command is accepted explicitly")
+    result = run(["--version"])
+    checks.check("build: GNU" in result.stdout and ("static" in result.stdout or "cuda" in result.stdout),
+                 f"--version names the compiler and build flags: {result.stdout.strip()!r}")
+
+    result = run(["info", "--data-dir", DATA_DIR])
+    lines = result.stdout.splitlines()
+    starts = ("trainer ", "build: ", "cpu: ", "simd: ", "cuda: ", "data dir: ")
+    checks.check(result.returncode == 0 and all(any(l.startswith(p) for l in lines) for p in starts)
+                 and f"data dir:  {DATA_DIR} (from --data-dir)" in result.stdout
+                 and "fashion-mnist: cached (4 files" in result.stdout,
+                 f"trainer info reports build, CPU, SIMD, CUDA and the data dir: {result.stdout.strip()!r}")
+    result = run(["info", "--threads", "2"])
+    checks.check(result.returncode == 2 and result.stderr.count("\n") == 1, f"info with a bad flag: {result.stderr.strip()!r}")
+    result = run(["eval", "--help"])
+    checks.check(result.returncode == 0 and "--checkpoint" in result.stdout, "eval --help prints its flags")
     checks.finish()
 
 

@@ -1,6 +1,6 @@
 """The model trained on a CUDA GPU is byte-identical to the one trained on the CPU from the same seed
 (default ReLU model, fp32), for 1 and 3 epochs, several seeds and batch sizes with ragged last
-batches; and two CUDA runs are identical. Skipped, with the reason, where no GPU can be used."""
+batches; two CUDA runs are identical; checkpoints move between the devices. Skipped, with the reason, where no GPU can be used."""
 import os
 import sys
 
@@ -42,7 +42,28 @@ def main():
     checks.check(result.returncode == 0 and sha256(os.path.join(again, "saved_model", "model.safetensors")) ==
                  sha256(os.path.join(scratch, "0-cuda", "saved_model", "model.safetensors")),
                  "two CUDA runs give identical bytes")
+    cross_device_resume(checks, scratch)
     checks.finish()
+
+
+def cross_device_resume(checks, scratch):
+    """A checkpoint written on one device resumes on the other, inside an epoch too, and the model
+    still equals the straight CPU run byte for byte."""
+    case = DATA + ["--seed", "5", "--limit", "4099", "--batch-size", "100"]
+    straight = os.path.join(scratch, "cross-straight")
+    run(case + ["--epochs", "3", "--device", "cpu", "--model-dir", straight])
+    reference = sha256(os.path.join(straight, "saved_model", "model.safetensors"))
+    for first, second in (("cpu", "cuda"), ("cuda", "cpu")):
+        out = os.path.join(scratch, f"cross-{first}-{second}")
+        run(case + ["--epochs", "2", "--checkpoint-every", "17", "--device", first, "--model-dir", out])
+        newest = sorted(os.listdir(os.path.join(out, "checkpoints")))[-1]
+        os.remove(os.path.join(out, "checkpoints", newest))  # resume inside epoch 2, not at its end
+        result = run(case + ["--epochs", "3", "--device", second, "--model-dir", out])
+        resumed = [line for line in result.stdout.splitlines() if line.startswith("resuming at epoch 2")]
+        checks.check(result.returncode == 0 and resumed
+                     and sha256(os.path.join(out, "saved_model", "model.safetensors")) == reference,
+                     f"checkpoint from {first} resumed on {second} inside an epoch == straight CPU bytes: "
+                     f"{resumed} {result.stderr.strip()}")
 
 
 if __name__ == "__main__":
