@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_command.h"
 #include "cli/parse_download.h"
 #include "cli/parse_eval.h"
 #include "cli/parse_train.h"
@@ -38,13 +39,15 @@ int run(std::vector<std::string> args) {
   if (command == "download")
     return run_command<trainer::DownloadConfig>(trainer::parse_download_args(args),
                                                 trainer::run_download);
+  if (command == "bench")
+    return run_command<trainer::BenchConfig>(trainer::parse_bench_args(args), trainer::run_bench);
   if (command == "info")
     return run_command<trainer::InfoConfig>(trainer::parse_info_args(args), trainer::run_info);
   if (command == "eval")
     return run_command<trainer::EvalConfig>(trainer::parse_eval_args(args), trainer::run_eval);
   if (command != "train") {
     throw trainer::UsageError("unknown command '" + command +
-                              "' (commands: train, eval, download, info)");
+                              "' (commands: train, eval, download, info, bench)");
   }
   auto parsed = trainer::parse_train_args(args);
   if (auto* help = std::get_if<trainer::ShowHelp>(&parsed)) {

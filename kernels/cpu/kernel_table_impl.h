@@ -3,6 +3,7 @@
 
 #include "kernels/cpu/adam_impl.h"
 #include "kernels/cpu/column_sum_impl.h"
+#include "kernels/cpu/fma_peak_impl.h"
 #include "kernels/cpu/gemm_impl.h"
 #include "kernels/cpu/mse_impl.h"
 
@@ -11,7 +12,8 @@ namespace {
 
 template <class Arch>
 KernelTable make_kernel_table(SimdArch arch) {
-  return KernelTable{arch, &gemm<Arch>, &column_sum<Arch>, &mse_backward<Arch>, &adam<Arch>};
+  return KernelTable{arch,        &gemm<Arch>,    &column_sum<Arch>, &mse_backward<Arch>,
+                     &adam<Arch>, &fma_peak<Arch>};
 }
 
 }  // namespace

@@ -29,6 +29,8 @@ struct KernelTable {
   void (*column_sum)(const float* x, int rows, std::ptrdiff_t ld, float* out, Range cols);
   void (*mse_backward)(const MseArgs& args, Range cols);
   void (*adam)(const AdamArgs& args, std::size_t begin, std::size_t end);
+  // Benchmark only: `iterations` rounds of register-resident madds; returns the flops done.
+  std::int64_t (*fma_peak)(std::int64_t iterations, float* sink);
 };
 
 const KernelTable& kernel_table(SimdArch arch);

@@ -62,7 +62,9 @@ std::variant<TrainConfig, ShowHelp, ShowVersion> parse_train_args(
         "\nCommands:\n  train      (default) train, then write <model-dir>/saved_model and "
         "metrics.jsonl\n  eval       print the test-set loss of a saved model or checkpoint "
         "(trainer eval "
-        "--help)\n  info       version, build, CPU, SIMD, CUDA devices, data dir\n  download   fetch and verify a dataset into the cache (trainer download "
+        "--help)\n  bench      benchmark the kernels and an epoch on synthetic data (trainer bench "
+        "--help)\n  info       version, build, CPU, SIMD, CUDA devices, data dir\n  download   "
+        "fetch and verify a dataset into the cache (trainer download "
         "--help)\n\nEnvironment:\n  TRAINER_SIMD=sse2|avx2|avx512   force the CPU kernels' "
         "instruction set\n" +
         kDataEnvironmentHelp};

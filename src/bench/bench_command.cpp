@@ -1,0 +1,252 @@
+#include "bench/bench_command.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "backend/cpu_backend.h"
+#include "backend/cuda_backend.h"
+#include "bench/timing_backend.h"
+#include "cli/cxxopts_config.h"
+#include "cli/options.h"
+#include "cli/parse_flags.h"
+#include "model/autoencoder.h"
+#include "model/init.h"
+#include "report/console.h"
+#include "train/rng.h"
+#include "util/system_info.h"
+#include "util/thread_pool.h"
+
+namespace trainer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Every thread runs register-resident madd chains at once: the best of 5 tries, in GFLOP/s.
+double measure_fma_peak(const CpuBackend& cpu) {
+  const cpu::KernelTable& table = cpu::kernel_table(cpu.arch());
+  ThreadPool pool(cpu.threads());
+  std::vector<float> sink(static_cast<std::size_t>(cpu.threads()));
+  std::vector<std::int64_t> flops(static_cast<std::size_t>(cpu.threads()));
+  std::int64_t iterations = 1 << 16;
+  double best = 0;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const auto start = Clock::now();
+    pool.run(cpu.threads(), [&](int i) {
+      flops[std::size_t(i)] = table.fma_peak(iterations, &sink[std::size_t(i)]);
+    });
+    const double seconds = seconds_since(start);
+    double total = 0;
+    for (std::int64_t f : flops) total += double(f);
+    if (seconds < 0.05) {  // too short to time: grow it, and do not count this try
+      iterations *= 4;
+      --attempt;
+      continue;
+    }
+    best = std::max(best, total / seconds / 1e9);
+    if (attempt >= 4) break;
+  }
+  return best;
+}
+
+std::vector<std::uint8_t> synthetic_images(int count, int width) {
+  std::vector<std::uint8_t> pixels(std::size_t(count) * width);
+  Rng rng(12345, 99);
+  for (std::uint8_t& p : pixels) p = std::uint8_t(rng.below(256));
+  return pixels;
+}
+
+struct EpochTiming {
+  std::vector<double> seconds;
+  double median = 0;
+};
+
+// The training loop's epoch, on synthetic images: shuffled order, per-step Adam step sizes, steps
+// issued in the backend's recording segments.
+EpochTiming time_epochs(Backend& backend, const ModelLayout& layout, const BenchConfig& config,
+                        const DeviceImages& images) {
+  const int batch = std::min(config.batch_size, images.count);
+  Autoencoder model(backend, layout, AdamConfig{}, batch);
+  model.upload_state(initial_state(layout, 42));
+  const int steps = (images.count + batch - 1) / batch;
+  std::uint32_t* order = backend.allocate_array<std::uint32_t>(std::size_t(images.count));
+  float* step_sizes = backend.allocate_array<float>(std::size_t(steps));
+  float* sse = backend.allocate_array<float>(std::size_t(steps));
+  std::vector<float> host_sizes(static_cast<std::size_t>(steps));
+  EpochTiming timing;
+  for (int epoch = 0; epoch < config.epochs + 1; ++epoch) {  // epoch 0 warms up, not counted
+    const std::vector<std::uint32_t> host_order =
+        epoch_order(42, std::uint64_t(epoch), images.count, true);
+    for (int s = 0; s < steps; ++s)
+      host_sizes[std::size_t(s)] =
+          adam_step_size(AdamConfig{}, std::int64_t(epoch) * steps + s + 1);
+    const auto start = Clock::now();
+    backend.upload(order, host_order.data(), host_order.size() * sizeof(std::uint32_t));
+    backend.upload(step_sizes, host_sizes.data(), host_sizes.size() * sizeof(float));
+    const int segment = backend.steps_per_recording();
+    for (int begin = 0; begin < steps; begin += segment) {
+      const int end = std::min(steps, begin + segment);
+      backend.run_recorded("bench " + std::to_string(begin), [&] {
+        for (int s = begin; s < end; ++s) {
+          const int first = s * batch;
+          model.train_step(images, order + first, std::min(batch, images.count - first),
+                           step_sizes + s, sse + s);
+        }
+      });
+    }
+    float last = 0;
+    backend.download(&last, sse + steps - 1, sizeof last);
+    if (epoch > 0) timing.seconds.push_back(seconds_since(start));
+  }
+  std::vector<double> sorted = timing.seconds;
+  std::sort(sorted.begin(), sorted.end());
+  timing.median = sorted[sorted.size() / 2];
+  return timing;
+}
+
+// One step's ops, each timed on its own, after 3 untimed warm-up steps.
+std::map<std::string, OpTiming> time_kernels(Backend& backend, const ModelLayout& layout, int batch,
+                                             const DeviceImages& images, int steps) {
+  TimingBackend timing(backend);
+  Autoencoder model(timing, layout, AdamConfig{}, batch);
+  model.upload_state(initial_state(layout, 42));
+  std::vector<std::uint32_t> host_rows(static_cast<std::size_t>(batch));
+  for (int i = 0; i < batch; ++i) host_rows[std::size_t(i)] = std::uint32_t(i);
+  std::uint32_t* rows = backend.allocate_array<std::uint32_t>(host_rows.size());
+  backend.upload(rows, host_rows.data(), host_rows.size() * sizeof(std::uint32_t));
+  float* alpha = backend.allocate_array<float>(1);
+  const float step_size = adam_step_size(AdamConfig{}, 1);
+  backend.upload(alpha, &step_size, sizeof step_size);
+  float* sse = backend.allocate_array<float>(1);
+  for (int s = 0; s < 3 + steps; ++s) {
+    if (s == 3) timing.reset();
+    model.train_step(images, rows, batch, alpha, sse);
+  }
+  return timing.timings();
+}
+
+}  // namespace
+
+std::variant<BenchConfig, ShowHelp> parse_bench_args(const std::vector<std::string>& args) {
+  cxxopts::Options options(
+      "trainer bench", "Benchmark the kernels and an epoch of the seed model on synthetic data.");
+  options.custom_help("[flags]");
+  options.positional_help("");
+  auto text = [] { return cxxopts::value<std::string>(); };
+  auto add = options.add_options();
+  add("device", "auto|cpu|cuda", text()->default_value("auto"));
+  add("threads", "CPU threads (1..1024; default: every usable core)", text());
+  add("batch-size", "Images per step (1..60000)", text()->default_value("256"));
+  add("images", "Synthetic training images per epoch (1..1000000)", text()->default_value("60000"));
+  add("epochs", "Timed epochs, after one warm-up epoch (1..100)", text()->default_value("3"));
+  add("json", "Print one JSON object instead of tables");
+  add("h,help", "Show this help");
+  const cxxopts::ParseResult result = parse_flags(options, "trainer bench", args);
+  if (result.count("help")) return ShowHelp{options.help()};
+  auto value = [&](const char* flag) { return result[flag].as<std::string>(); };
+  BenchConfig config;
+  config.device = parse_device_flag(value("device"));
+  if (result.count("threads"))
+    config.threads = int(parse_integer_flag("threads", value("threads"), 1, 1024));
+  config.batch_size = int(parse_integer_flag("batch-size", value("batch-size"), 1, 60000));
+  config.images = int(parse_integer_flag("images", value("images"), 1, 1000000));
+  config.epochs = int(parse_integer_flag("epochs", value("epochs"), 1, 100));
+  config.json = result.count("json") != 0;
+  return config;
+}
+
+void run_bench(const BenchConfig& config, std::ostream& out) {
+  BackendChoice choice = make_backend({config.device, config.threads});
+  Backend& backend = *choice.backend;
+  const auto* cpu = dynamic_cast<const CpuBackend*>(&backend);  // the peak is measured on CPUs only
+  const double peak = cpu ? measure_fma_peak(*cpu) : 0.0;
+  const ModelLayout layout = make_layout(ModelShape{});
+  const int width = layout.shape.input;
+  const std::vector<std::uint8_t> pixels = synthetic_images(config.images, width);
+  DeviceImages images;
+  images.count = config.images;
+  images.width = width;
+  std::uint8_t* device_pixels = backend.allocate_array<std::uint8_t>(pixels.size());
+  backend.upload(device_pixels, pixels.data(), pixels.size());
+  images.pixels = device_pixels;
+  const int batch = std::min(config.batch_size, config.images);
+  const int kernel_steps = 20;
+  const auto kernels = time_kernels(backend, layout, batch, images, kernel_steps);
+  const EpochTiming epochs = time_epochs(backend, layout, config, images);
+  double step_flops = 0, step_seconds = 0;
+  for (const auto& [name, t] : kernels) {
+    step_flops += t.flops / kernel_steps;
+    step_seconds += t.seconds / kernel_steps;
+  }
+  const double epoch_flops = step_flops * double(config.images) / batch;
+  const CudaProbe cuda = probe_cuda();
+
+  nlohmann::ordered_json j;
+  j["version"] = version_line();
+  j["cpu"] = cpu_model_name();
+  j["device"] = backend.description();
+  j["cuda"] = cuda.available ? cuda.device_name : "none: " + cuda.reason;
+  j["fma_peak_gflops"] = peak;
+  j["batch_size"] = batch;
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  for (const auto& [name, t] : kernels) {
+    const double seconds = t.seconds / kernel_steps;
+    const double gflops = t.flops > 0 ? t.flops / t.seconds / 1e9 : 0;
+    rows.push_back({{"kernel", name},
+                    {"calls_per_step", t.calls / kernel_steps},
+                    {"ms_per_step", seconds * 1e3},
+                    {"gflops", gflops},
+                    {"percent_of_peak", peak > 0 ? 100 * gflops / peak : 0},
+                    {"gb_per_s", t.bytes > 0 ? t.bytes / t.seconds / 1e9 : 0}});
+  }
+  j["kernels"] = rows;
+  j["step_ms_ops_timed_alone"] = step_seconds * 1e3;
+  j["epoch_images"] = config.images;
+  j["epoch_gflop"] = epoch_flops / 1e9;
+  j["epoch_seconds"] = epochs.seconds;
+  j["epoch_seconds_median"] = epochs.median;
+  j["images_per_second"] = config.images / epochs.median;
+  j["floor_seconds"] = peak > 0 ? epoch_flops / (peak * 1e9) : 0;
+  if (config.json) {
+    out << j.dump() << std::endl;
+    return;
+  }
+  char line[256];
+  out << version_line() << "\n"
+      << "machine:  " << cpu_model_name() << "; " << backend.description() << "; cuda "
+      << (cuda.available ? cuda.device_name : "none (" + cuda.reason + ")") << "\n";
+  if (peak > 0) {
+    std::snprintf(line, sizeof line,
+                  "peak:     %.1f GFLOP/s (register-resident madd chains on every thread)\n", peak);
+    out << line;
+  }
+  std::snprintf(line, sizeof line, "\n%-44s %6s %9s %9s %7s %8s\n", "kernel (one step, batch)",
+                "calls", "ms/step", "GFLOP/s", "% peak", "GB/s");
+  out << line;
+  for (const auto& row : rows) {
+    std::snprintf(line, sizeof line, "%-44s %6d %9.3f %9.1f %6.0f%% %8.1f\n",
+                  row["kernel"].get<std::string>().c_str(), row["calls_per_step"].get<int>(),
+                  row["ms_per_step"].get<double>(), row["gflops"].get<double>(),
+                  row["percent_of_peak"].get<double>(), row["gb_per_s"].get<double>());
+    out << line;
+  }
+  std::snprintf(line, sizeof line,
+                "\nepoch:    %d synthetic images, batch %d: median %.3f s of %d (%.0f img/s), "
+                "%.1f GFLOP",
+                config.images, batch, epochs.median, config.epochs, config.images / epochs.median,
+                epoch_flops / 1e9);
+  out << line;
+  if (peak > 0) {
+    std::snprintf(line, sizeof line, "; floor %.3f s at peak, %.2fx the floor",
+                  epoch_flops / (peak * 1e9), epochs.median / (epoch_flops / (peak * 1e9)));
+    out << line;
+  }
+  out << std::endl;
+}
+
+}  // namespace trainer
