@@ -1,6 +1,7 @@
 // Kernels that only move or convert data: no accumulation, so one portable version serves all
 // archs.
 #include <array>
+#include <memory>
 
 #include "kernels/cpu/kernels.h"
 
@@ -41,6 +42,16 @@ void gather_normalize(const std::uint8_t* images, int width, const std::uint32_t
     float* dst = out + std::ptrdiff_t(i) * width;
     for (int k = 0; k < width; ++k) dst[k] = table[src[k]];
   }
+}
+
+float* gemm_pack_buffer(std::size_t floats) {
+  thread_local std::unique_ptr<float[]> buffer;
+  thread_local std::size_t capacity = 0;
+  if (floats > capacity) {
+    buffer.reset(new float[floats]);
+    capacity = floats;
+  }
+  return buffer.get();
 }
 
 }  // namespace trainer::cpu

@@ -51,45 +51,66 @@ inline void gemm_store(Vec<Arch> acc, const GemmArgs& g, int r, int c) {
   z.store_unaligned(out);
 }
 
+// Stores a finished tile, epilogue applied; kept out of line (see gemm_tile).
 template <class Arch, int MR, int NV>
-void gemm_tile(const GemmArgs& g, int r0, int c0) {
+__attribute__((noinline)) void gemm_store_tile(const GemmArgs& g, const float* tile, int r0,
+                                               int c0) {
   using V = Vec<Arch>;
   constexpr int W = int(V::size);
-  V acc[MR][NV];
+  for (int i = 0; i < MR; ++i) {
+    for (int j = 0; j < NV; ++j)
+      gemm_store<Arch>(V::load_aligned(tile + i * NV * W + j * W), g, r0 + i, c0 + j * W);
+  }
+}
+
+// One MR x (NV*W) tile of C. `b` points at B(0, c0) with row stride ldb: either B itself or a
+// packed copy of its column panel.
+template <class Arch, int MR, int NV>
+void gemm_tile(const GemmArgs& g, const float* b, std::ptrdiff_t ldb, int r0, int c0) {
+  using V = Vec<Arch>;
+  // Accumulators as the raw register type: GCC 12 keeps an array of xsimd batches partly on the
+  // stack (a store and reload per multiply-add on the critical path), an array of registers not.
+  using R = typename V::register_type;
+  constexpr int W = int(V::size);
+  R acc[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) acc[i][j] = V(0.0f);
   }
   const float* a = g.a + r0 * g.a_row_stride;
-  const float* b = g.b + c0;
   for (int p = 0; p < g.depth; ++p) {
-    V bv[NV];
+    R bv[NV];
 #pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) bv[j] = V::load_unaligned(b + p * g.ldb + j * W);
+    for (int j = 0; j < NV; ++j) bv[j] = V::load_unaligned(b + p * ldb + j * W);
     const float* ap = a + p * g.a_depth_stride;
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      V av(ap[i * g.a_row_stride]);
+      const V av(ap[i * g.a_row_stride]);
 #pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) acc[i][j] = madd<Arch>(av, bv[j], acc[i][j]);
+      for (int j = 0; j < NV; ++j) acc[i][j] = madd<Arch>(av, V(bv[j]), V(acc[i][j]));
     }
   }
+  // The epilogue may call libm (sigmoid): accumulators live across no call, or GCC keeps them on
+  // the stack for the whole loop. They go through memory once, here, instead.
+  alignas(64) float tile[MR][NV * W];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
 #pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) gemm_store<Arch>(acc[i][j], g, r0 + i, c0 + j * W);
+    for (int j = 0; j < NV; ++j) V(acc[i][j]).store_aligned(&tile[i][j * W]);
   }
+  gemm_store_tile<Arch, MR, NV>(g, &tile[0][0], r0, c0);
 }
 
 // A tile of `rows` (< MR) rows: pick the instantiation with exactly that many.
 template <class Arch, int NV, int MR>
-void gemm_tile_rows(int rows, const GemmArgs& g, int r0, int c0) {
+void gemm_tile_rows(int rows, const GemmArgs& g, const float* b, std::ptrdiff_t ldb, int r0,
+                    int c0) {
   if constexpr (MR == 1) {
-    gemm_tile<Arch, 1, NV>(g, r0, c0);
+    gemm_tile<Arch, 1, NV>(g, b, ldb, r0, c0);
   } else {
-    if (rows == MR) return gemm_tile<Arch, MR, NV>(g, r0, c0);
-    gemm_tile_rows<Arch, NV, MR - 1>(rows, g, r0, c0);
+    if (rows == MR) return gemm_tile<Arch, MR, NV>(g, b, ldb, r0, c0);
+    gemm_tile_rows<Arch, NV, MR - 1>(rows, g, b, ldb, r0, c0);
   }
 }
 
@@ -102,19 +123,39 @@ float gemm_element(const GemmArgs& g, int r, int c) {
   return gemm_epilogue_scalar(acc, g, r, c);
 }
 
+// The column panel B(:, c0 .. c0+width) copied row by row into contiguous memory, so that a tile
+// walks it with unit stride (one stream for the prefetcher, no page per row when ldb is large).
+inline const float* pack_b_panel(const GemmArgs& g, int c0, int width) {
+  float* out = gemm_pack_buffer(std::size_t(g.depth) * std::size_t(width));
+  for (int p = 0; p < g.depth; ++p) {
+    const float* row = g.b + p * g.ldb + c0;
+    for (int j = 0; j < width; ++j) out[p * width + j] = row[j];
+  }
+  return out;
+}
+
 template <class Arch, int NV>
 void gemm_column_panel(const GemmArgs& g, Range rows, int c0) {
   constexpr int MR = ArchTraits<Arch>::gemm_rows;
+  constexpr int width = NV * int(Vec<Arch>::size);
+  // Packing pays once the panel serves more than one tile.
+  const bool pack = rows.end - rows.begin > MR;
+  const float* b = pack ? pack_b_panel(g, c0, width) : g.b + c0;
+  const std::ptrdiff_t ldb = pack ? width : g.ldb;
   int r = rows.begin;
-  for (; r + MR <= rows.end; r += MR) gemm_tile<Arch, MR, NV>(g, r, c0);
-  if (r < rows.end) gemm_tile_rows<Arch, NV, MR>(rows.end - r, g, r, c0);
+  for (; r + MR <= rows.end; r += MR) gemm_tile<Arch, MR, NV>(g, b, ldb, r, c0);
+  if (r < rows.end) gemm_tile_rows<Arch, NV, MR>(rows.end - r, g, b, ldb, r, c0);
 }
 
 template <class Arch>
 void gemm(const GemmArgs& g, Range rows, Range cols) {
   constexpr int W = int(Vec<Arch>::size);
+  constexpr int NV = ArchTraits<Arch>::gemm_vectors;
   int c = cols.begin;
-  for (; c + 2 * W <= cols.end; c += 2 * W) gemm_column_panel<Arch, 2>(g, rows, c);
+  for (; c + NV * W <= cols.end; c += NV * W) gemm_column_panel<Arch, NV>(g, rows, c);
+  if constexpr (NV > 2) {
+    for (; c + 2 * W <= cols.end; c += 2 * W) gemm_column_panel<Arch, 2>(g, rows, c);
+  }
   for (; c + W <= cols.end; c += W) gemm_column_panel<Arch, 1>(g, rows, c);
   for (; c < cols.end; ++c) {
     for (int r = rows.begin; r < rows.end; ++r) g.c[r * g.ldc + c] = gemm_element<Arch>(g, r, c);

@@ -35,6 +35,11 @@ struct KernelTable {
 
 const KernelTable& kernel_table(SimdArch arch);
 
+// Scratch memory for packing GEMM panels: the calling thread's own buffer of at least `floats`
+// floats, which only grows, so steady-state steps do not allocate. Defined in an arch-independent
+// TU: the per-arch ones must not emit shared inline code (simd_ops.h).
+float* gemm_pack_buffer(std::size_t floats);
+
 // Arch-independent data movement (no arithmetic that could round differently).
 void transpose(const float* in, int rows, int cols, float* out, Range row_range);
 // out[i, :] = images[rows[i], :] / 255 as float32 (IEEE division, exactly what CUDA computes).

@@ -7,10 +7,10 @@
 namespace trainer {
 namespace {
 
-// Work-split granularity. Tile sizes are multiples of every arch's register tile (rows: 6 and 12,
+// Work-split granularity. GEMM blocks are multiples of every arch's register tile (rows: 6 and 12,
 // columns: 8, 16 and 32) so that splitting adds no ragged edges inside the kernels.
-constexpr int kGemmRowBlock = 48;
-constexpr int kGemmColBlock = 128;
+constexpr int kGemmRowUnit = 12;
+constexpr int kGemmColUnit = 32;
 constexpr int kColumnBlock = 64;
 constexpr int kRowBlock = 16;
 constexpr std::size_t kElementBlock = 16384;
@@ -21,6 +21,40 @@ int blocks(std::size_t extent, std::size_t block) {
 cpu::Range block_range(int index, int block, int extent) {
   const int begin = index * block;
   return {begin, begin + block < extent ? begin + block : extent};
+}
+
+// How to cut a GEMM's output into row x column blocks for `threads` threads: the blocks are few
+// and large (each packs its B panels once and reuses them over all its rows) and as even as the
+// register tiles allow. Tries 1 to 3 rounds of `threads` tasks and keeps the split whose slowest
+// round is shortest, preferring fewer tasks, then fewer column blocks.
+struct GemmSplit {
+  int row_block = 0, col_block = 0, row_blocks = 1, col_blocks = 1;
+};
+
+GemmSplit split_gemm(int rows, int cols, int threads) {
+  const int row_units = blocks(std::size_t(rows), kGemmRowUnit);
+  const int col_units = blocks(std::size_t(cols), kGemmColUnit);
+  GemmSplit best;
+  long best_cost = -1;
+  for (int rounds = 1; rounds <= 3; ++rounds) {
+    const int tasks = threads * rounds;
+    // Row splits first: on a tie, whole-width blocks pack each B panel once per block.
+    for (int r = tasks; r >= 1; --r) {
+      if (tasks % r != 0 || r > row_units || tasks / r > col_units) continue;
+      const int c = tasks / r;
+      const int rows_each = blocks(std::size_t(row_units), std::size_t(r));
+      const int cols_each = blocks(std::size_t(col_units), std::size_t(c));
+      const long cost = long(rounds) * rows_each * cols_each;
+      if (best_cost < 0 || cost < best_cost) {
+        best_cost = cost;
+        best = {rows_each * kGemmRowUnit, cols_each * kGemmColUnit,
+                blocks(std::size_t(rows), std::size_t(rows_each * kGemmRowUnit)),
+                blocks(std::size_t(cols), std::size_t(cols_each * kGemmColUnit))};
+      }
+    }
+  }
+  if (best_cost < 0) best = {rows, cols, 1, 1};  // smaller than one unit per thread
+  return best;
 }
 
 }  // namespace
@@ -67,11 +101,10 @@ void CpuBackend::transpose(const float* in, int rows, int cols, float* out) {
 }
 
 void CpuBackend::gemm(const GemmArgs& args) {
-  const int row_blocks = blocks(args.rows, kGemmRowBlock);
-  const int col_blocks = blocks(args.cols, kGemmColBlock);
-  pool_.run(row_blocks * col_blocks, [&](int i) {
-    kernels_.gemm(args, block_range(i / col_blocks, kGemmRowBlock, args.rows),
-                  block_range(i % col_blocks, kGemmColBlock, args.cols));
+  const GemmSplit split = split_gemm(args.rows, args.cols, threads());
+  pool_.run(split.row_blocks * split.col_blocks, [&](int i) {
+    kernels_.gemm(args, block_range(i / split.col_blocks, split.row_block, args.rows),
+                  block_range(i % split.col_blocks, split.col_block, args.cols));
   });
 }
 
