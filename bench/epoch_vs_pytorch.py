@@ -23,6 +23,38 @@ def cpu_model():
     return platform.processor()
 
 
+def timed(command):
+    """Runs command under GNU time: (stdout, wall seconds, peak RSS in MB)."""
+    start = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-f", "%M"] + command, check=True, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    return done.stdout, wall, int(done.stderr.strip().splitlines()[-1]) / 1024
+
+
+def whole_process(binary, data_dir, runs=3):
+    """`--epochs 1` with a warm cache, as a user runs it: median wall, ready time and peak RSS of
+    the trainer (2 threads) and of the PyTorch script (default threads)."""
+    ours, torch_runs = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as out:
+            stdout, wall, rss = timed([binary, "--epochs", "1", "--dataset", "fashion-mnist", "--data-dir", data_dir,
+                                       "--model-dir", out])
+            ready = float(stdout.split("(ready ")[1].split(" s")[0])
+            ours.append((wall, ready, rss))
+        stdout, wall, rss = timed(["/usr/bin/python3", os.path.join(HERE, "pytorch_epoch.py"), data_dir, "0", "1"])
+        epoch = json.loads(stdout.strip().splitlines()[-1])["seconds"][0]
+        torch_runs.append((wall, wall - epoch, rss))
+    median = lambda rows, i: statistics.median(r[i] for r in rows)  # noqa: E731
+    lines = ["| whole process, `--epochs 1`, warm cache | median wall s | to first step s | peak RSS MB |",
+             "|---|---|---|---|",
+             f"| trainer | {median(ours, 0):.2f} | {median(ours, 1):.2f} (its own report) | {median(ours, 2):.0f} |",
+             f"| PyTorch script | {median(torch_runs, 0):.2f} | {median(torch_runs, 1):.2f} (wall - epoch) | "
+             f"{median(torch_runs, 2):.0f} |",
+             "",
+             f"Whole process PyTorch / trainer: **{median(torch_runs, 0) / median(ours, 0):.2f}x** (median of {runs})."]
+    return "\n".join(lines)
+
+
 def run_trainer(binary, data_dir, threads, epochs):
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
@@ -73,7 +105,7 @@ def main():
     lines.append("")
     lines.append(f"Best PyTorch / best trainer: **{best_torch / best_ours:.2f}x** "
                  f"(median of {args.epochs} epochs each, Fashion-MNIST 60k, batch 256, seed model).")
-    table = "\n".join(lines)
+    table = "\n".join(lines) + "\n\n" + whole_process(args.trainer, args.data_dir)
     print(table)
     if args.record:
         header = (f"\n## {datetime.date.today().isoformat()}: epoch vs PyTorch\n\n"

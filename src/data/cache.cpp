@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "data/decoded_cache.h"
 #include "data/idx.h"
 #include "data/verify.h"
 #include "io/atomic_file.h"
@@ -37,6 +38,22 @@ Cached check_cached(const std::filesystem::path& path, const CatalogFile& file,
                        ") and no mirror may be used to replace it");
 }
 
+// Best effort, and only in a cache the trainer manages: one it has fetched into, which has its
+// .lock. A directory of files put there by someone else (Debian's /usr/share/datasets, hand-copied
+// archives) is read, never written; a read-only one is simply decoded again next time.
+void keep_decoded(const std::filesystem::path& dir, const CatalogDataset& dataset,
+                  const std::vector<std::vector<std::uint8_t>>& contents) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir / ".lock", ec)) return;
+  if (read_decoded(dir, dataset)) return;  // already there (another trainer, or `download`)
+  try {
+    FileLock lock(dir / ".lock", [] {});
+    remove_stale_temporaries(dir);
+    write_decoded(dir, dataset, contents);
+  } catch (const RuntimeFailure&) {
+  }
+}
+
 class SilentReporter : public FetchReporter {
  public:
   void started(const std::string&, const std::string&) override {}
@@ -52,8 +69,15 @@ class SilentReporter : public FetchReporter {
 Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
   const CatalogDataset& dataset = *request.dataset;
   const std::filesystem::path dir = request.data_dir / dataset.name;
-  std::vector<std::vector<std::uint8_t>> contents(dataset.files.size());
   std::vector<std::string> names;
+  if (request.use_decoded) {
+    if (auto decoded = read_decoded(dir, dataset)) {
+      for (const CatalogFile& file : dataset.files)
+        names.push_back((dir / decoded_name(file)).string());
+      return make_dataset(dataset, *decoded, names);
+    }
+  }
+  std::vector<std::vector<std::uint8_t>> contents(dataset.files.size());
   std::vector<std::size_t> pending;
   for (std::size_t i = 0; i < dataset.files.size(); ++i) {
     const std::filesystem::path path = dir / dataset.files[i].name;
@@ -89,7 +113,9 @@ Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
       contents[i] = fetch_verified(dataset, file, names[i], request.fetch, reporter);
     }
   }
-  return make_dataset(dataset, contents, names);
+  Dataset data = make_dataset(dataset, contents, names);
+  keep_decoded(dir, dataset, contents);
+  return data;
 }
 
 Dataset load_cached_dataset(const std::filesystem::path& data_dir, const CatalogDataset& dataset) {

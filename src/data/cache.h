@@ -1,6 +1,8 @@
 // The dataset cache: <data-dir>/<dataset>/<file>.gz as published, each verified against the
-// catalog every time it is read. Missing or no longer verifying files are fetched (data/fetch.h)
-// under a lock on <data-dir>/<dataset>/.lock, so concurrent trainers take turns.
+// catalog when it is read. Missing or no longer verifying files are fetched (data/fetch.h) under a
+// lock on <data-dir>/<dataset>/.lock, so concurrent trainers take turns. Once all four verify,
+// their decompressed IDX files are kept beside them (data/decoded_cache.h) and later runs read
+// those instead.
 #pragma once
 
 #include <filesystem>
@@ -15,10 +17,14 @@ struct DataRequest {
   std::filesystem::path data_dir;
   const CatalogDataset* dataset = nullptr;
   FetchOptions fetch;
+  // Read the decoded cache when it is complete and intact. `trainer download` does not: it
+  // verifies (and if need be fetches) the archives themselves.
+  bool use_decoded = true;
 };
 
 // Verified files from the cache, fetching what is missing or corrupt. When everything is
-// cached, touches neither the network nor the directory (a read-only cache works).
+// cached and decoded, touches neither the network nor the directory; a read-only cache works
+// (without a decoded cache it is decoded on every run).
 // Throws RuntimeFailure naming the file and the cause.
 Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter);
 

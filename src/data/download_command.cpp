@@ -13,7 +13,7 @@ void run_download(const DownloadConfig& config, std::ostream& out) {
   ConsoleFetchReporter reporter(out, std::cerr, stdout_is_terminal());
   for (const std::string& name : config.datasets) {
     const CatalogDataset* dataset = find_dataset(name);
-    const Dataset data = obtain_dataset({data_dir.path, dataset, config.fetch}, reporter);
+    const Dataset data = obtain_dataset({data_dir.path, dataset, config.fetch, false}, reporter);
     out << name << ": " << dataset->files.size() << " files verified in "
         << (data_dir.path / name).string() << " (" << data.train_images.count << " training, "
         << data.test_images.count << " test images; data dir from " << data_dir.source << ")"

@@ -14,10 +14,13 @@ std::string version_line() {
 }
 
 void print_start(std::ostream& out, const std::string& dataset, int train_count, int test_count,
-                 const std::string& device, int epochs, const std::filesystem::path& model_dir) {
+                 const std::string& device, int epochs, const std::filesystem::path& model_dir,
+                 double ready_seconds) {
+  char ready[48];
+  std::snprintf(ready, sizeof ready, " (ready %.2f s after start)", ready_seconds);
   out << "training on " << dataset << " (" << train_count << " train, " << test_count
       << " test images) with " << device << ", " << epochs << (epochs == 1 ? " epoch" : " epochs")
-      << " -> " << model_dir.string() << std::endl;
+      << " -> " << model_dir.string() << ready << std::endl;
 }
 
 void print_epoch(std::ostream& out, const EpochMetrics& m, int total_epochs) {

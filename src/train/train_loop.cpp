@@ -23,6 +23,7 @@
 #include "train/rng.h"
 #include "train/schedule.h"
 #include "util/errors.h"
+#include "util/system_info.h"
 
 namespace trainer {
 namespace {
@@ -163,7 +164,7 @@ void run_training(const TrainConfig& config, std::ostream& out) {
   // From here on a signal stops the run at the next step boundary with a checkpoint.
   InterruptGuard interrupts;
   print_start(out, data.name, train_count, test_count, backend->description(), config.epochs,
-              model_dir.root());
+              model_dir.root(), seconds_since_process_start());
 
   const double values_per_epoch = double(train_count) * shape.input;
   bool first_checkpoint = true;

@@ -2,12 +2,20 @@
 
 #include <sched.h>
 
+#include <chrono>
 #include <fstream>
 #include <thread>
 
 #include "util/text.h"
 
 namespace trainer {
+namespace {
+const std::chrono::steady_clock::time_point kProcessStart = std::chrono::steady_clock::now();
+}  // namespace
+
+double seconds_since_process_start() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - kProcessStart).count();
+}
 
 int usable_cpu_count() {
   cpu_set_t set;

@@ -24,6 +24,50 @@ def cache_listing(data_dir):
     return found
 
 
+def archives(data_dir):
+    return [f for f in cache_listing(data_dir) if f.endswith(".gz")]
+
+
+def decoded_cache_checks(checks, fixture, cache, tls, scratch):
+    """The decoded IDX files kept beside the archives: equal to the gunzipped archives, used by later
+    runs (even with the archives gone), replaced silently when damaged; `download` still checks the
+    archives themselves."""
+    import gzip
+    folder = os.path.join(cache, "fashion-mnist")
+    listing = set(os.listdir(folder))
+    decoded = [f[:-3] for f in FILES]
+    checks.check(all(d in listing for d in decoded) and "decoded.json" in listing,
+                 f"the first run keeps the decoded files and decoded.json: {sorted(listing)}")
+    same = all(gzip.open(os.path.join(folder, f)).read() == open(os.path.join(folder, f[:-3]), "rb").read()
+               for f in FILES)
+    checks.check(same, "each decoded file equals its gunzipped archive")
+    offline = ["--dataset", "fashion-mnist", "--data-dir", cache, "--offline", "--epochs", "1", "--limit", "256",
+               "--model-dir", os.path.join(scratch, "model-decoded")]
+    aside = os.path.join(scratch, "aside")
+    os.makedirs(aside)
+    for f in FILES:
+        os.rename(os.path.join(folder, f), os.path.join(aside, f))
+    result = run(offline + ["--fresh"])
+    for f in FILES:
+        os.rename(os.path.join(aside, f), os.path.join(folder, f))
+    checks.check(result.returncode == 0 and result.stderr == "",
+                 f"later runs read the decoded files (archives moved away): {result.stderr.strip()}")
+    train = os.path.join(folder, "train-images-idx3-ubyte")
+    good = open(train, "rb").read()
+    with open(train, "r+b") as f:
+        f.seek(100000)
+        f.write(b"\xff\x00\xff")
+    result = run(offline + ["--fresh"])
+    checks.check(result.returncode == 0 and result.stderr == "" and open(train, "rb").read() == good,
+                 f"a damaged decoded file: the archives are used and it is rewritten {result.stderr.strip()}")
+    os.remove(os.path.join(folder, FILES[0]))
+    before = fixture.total_requests()
+    result = run(["download", "--dataset", "fashion-mnist", "--data-dir", cache, "--mirror", fixture.url("data"),
+                  "--no-catalog-mirrors"], env_extra=tls)
+    checks.check(result.returncode == 0 and fixture.total_requests() - before == 1 and len(archives(cache)) == 4,
+                 f"download checks the archives, not the decoded files: {result.stdout.strip()[-100:]}")
+
+
 def main():
     if shutil.which("openssl") is None:
         print("SKIP: openssl (to make the test CA) is not installed")
@@ -63,14 +107,15 @@ def main():
     checks.check(result.returncode == 0 and result.stdout.count("fetched fashion-mnist/") == 4,
                  "first run downloads the four files over HTTPS and trains")
     checks.check(fixture.total_requests() - before == 4, "first run: exactly 4 requests")
-    checks.check(sorted(f for f in cache_listing(cache) if not f.endswith(".lock")) ==
-                 sorted(f"fashion-mnist/{f}" for f in FILES), f"cache holds the files: {cache_listing(cache)}")
+    checks.check(sorted(archives(cache)) == sorted(f"fashion-mnist/{f}" for f in FILES),
+                 f"cache holds the files: {cache_listing(cache)}")
     before = fixture.total_requests()
     result = run(["--dataset", "fashion-mnist", "--data-dir", cache, "--mirror", fixture.url("data"),
                   "--epochs", "1", "--limit", "512", "--model-dir", os.path.join(scratch, "model2")],
                  env_extra=tls)
     checks.check(result.returncode == 0 and "fetched" not in result.stdout, "second run trains from the cache")
     checks.check(fixture.total_requests() == before, "second run makes zero requests")
+    decoded_cache_checks(checks, fixture, cache, tls, scratch)
 
     # A cached file that no longer verifies is reported and fetched again (only that one).
     labels = os.path.join(cache, "fashion-mnist", "train-labels-idx1-ubyte.gz")
@@ -137,7 +182,7 @@ def main():
         cache = fresh_dir()
         result = download(cache, *mirrors, extra=extra)
         checks.check(result.returncode == 0 and expect_out in result.stdout and
-                     len(cache_listing(cache)) == 5, f"{label}: exit {result.returncode} {result.stderr.strip()}")
+                     len(archives(cache)) == 4, f"{label}: exit {result.returncode} {result.stderr.strip()}")
 
     # TRAINER_MIRROR works like --mirror.
     cache = fresh_dir()
@@ -209,14 +254,14 @@ def main():
     # A --mirror on the local filesystem, laid out like a data dir.
     cache = fresh_dir()
     result = download(cache, "file://" + os.path.abspath(DATA_DIR), extra=["--offline"])
-    checks.check(result.returncode == 0 and len(cache_listing(cache)) == 5,
+    checks.check(result.returncode == 0 and len(archives(cache)) == 4,
                  f"file:// --mirror, offline: {result.stderr.strip()}")
 
     # Without --data-dir the cache is $XDG_CACHE_HOME/trainer, else $HOME/.cache/trainer.
     home = fresh_dir()
     result = run(["download", "--dataset", "fashion-mnist", "--mirror", fixture.url("data"), "--no-catalog-mirrors"],
                  env_extra=dict(tls, HOME=home, XDG_CACHE_HOME="", TRAINER_DATA_DIR=""))
-    checks.check(result.returncode == 0 and len(cache_listing(os.path.join(home, ".cache", "trainer"))) == 5,
+    checks.check(result.returncode == 0 and len(archives(os.path.join(home, ".cache", "trainer"))) == 4,
                  f"default cache under $HOME/.cache/trainer: {result.stdout.strip()[-120:]}")
 
     # Two trainers filling one cache at once: both succeed, each file is fetched once.
@@ -229,7 +274,7 @@ def main():
     codes = [p.wait(timeout=300) for p in runs]
     checks.check(codes == [0, 0], f"two concurrent downloads both succeed: {codes}")
     checks.check(fixture.total_requests() - before == 4, "the lock makes them fetch each file once")
-    checks.check(len(cache_listing(cache)) == 5 and not any(".tmp." in f for f in cache_listing(cache)),
+    checks.check(len(archives(cache)) == 4 and not any(".tmp." in f for f in cache_listing(cache)),
                  f"no temporary left behind: {cache_listing(cache)}")
 
     fixture.close()

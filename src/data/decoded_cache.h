@@ -1,0 +1,33 @@
+// The decoded cache: beside each verified archive in <data-dir>/<dataset>/, its decompressed IDX
+// file (the name without .gz) and, in decoded.json, the SHA-256 of each. Inflating the 26 MB
+// training archive is most of a cached run's start-up; reading and hashing 47 MB of IDX is about a
+// tenth of it (bench/RESULTS.md). An optimisation only: when the files are missing, damaged or
+// cannot be written (a read-only cache), the archives are used as before, silently.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/catalog.h"
+
+namespace trainer {
+
+// The decompressed name of a catalog file: "train-images-idx3-ubyte.gz" ->
+// "train-images-idx3-ubyte".
+std::string decoded_name(const CatalogFile& file);
+
+// The IDX bytes of every file of `dataset` from the decoded cache in `dir`, each checked against
+// the SHA-256 recorded when it was decoded from its verified archive (and against the catalog's
+// content SHA-256 and size where the catalog has them); nullopt when any is missing or differs.
+std::optional<std::vector<std::vector<std::uint8_t>>> read_decoded(const std::filesystem::path& dir,
+                                                                   const CatalogDataset& dataset);
+
+// Records verified IDX contents (in dataset.files order) in the decoded cache. Call only with the
+// dataset's lock held; throws RuntimeFailure when a file cannot be written.
+void write_decoded(const std::filesystem::path& dir, const CatalogDataset& dataset,
+                   const std::vector<std::vector<std::uint8_t>>& contents);
+
+}  // namespace trainer
