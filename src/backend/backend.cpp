@@ -26,6 +26,13 @@ std::unique_ptr<Backend> make_cpu_backend(const BackendRequest& request) {
   return std::make_unique<CpuBackend>(arch, threads);
 }
 
+const std::uint8_t* Backend::adopt_bytes(std::vector<std::uint8_t>&& host) {
+  std::uint8_t* device = allocate_array<std::uint8_t>(host.size());
+  upload(device, host.data(), host.size());
+  std::vector<std::uint8_t>().swap(host);
+  return device;
+}
+
 BackendChoice make_backend(const BackendRequest& request) {
   switch (request.device) {
     case DeviceKind::cpu:

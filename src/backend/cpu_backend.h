@@ -24,6 +24,10 @@ class CpuBackend final : public Backend {
   void upload(void* device_dst, const void* host_src, std::size_t bytes) override;
   void download(void* host_dst, const void* device_src, std::size_t bytes) override;
   void synchronize() override {}
+  const std::uint8_t* adopt_bytes(std::vector<std::uint8_t>&& host) override {
+    adopted_.push_back(std::move(host));  // a moved vector keeps its buffer: pointers stay valid
+    return adopted_.back().data();
+  }
   void run_recorded(const std::string&, const std::function<void()>& ops) override { ops(); }
 
   void gather_normalize(const std::uint8_t* images, int width, const std::uint32_t* rows, int count,
@@ -39,6 +43,7 @@ class CpuBackend final : public Backend {
   const cpu::KernelTable& kernels_;
   ThreadPool pool_;
   std::vector<void*> allocations_;
+  std::vector<std::vector<std::uint8_t>> adopted_;
 };
 
 }  // namespace trainer

@@ -74,7 +74,7 @@ Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
     if (auto decoded = read_decoded(dir, dataset)) {
       for (const CatalogFile& file : dataset.files)
         names.push_back((dir / decoded_name(file)).string());
-      return make_dataset(dataset, *decoded, names);
+      return make_dataset(dataset, std::move(*decoded), names);
     }
   }
   std::vector<std::vector<std::uint8_t>> contents(dataset.files.size());
@@ -113,7 +113,7 @@ Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
       contents[i] = fetch_verified(dataset, file, names[i], request.fetch, reporter);
     }
   }
-  Dataset data = make_dataset(dataset, contents, names);
+  Dataset data = make_dataset(dataset, contents, names);  // a copy: the decoded cache wants them
   keep_decoded(dir, dataset, contents);
   return data;
 }

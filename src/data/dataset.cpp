@@ -5,9 +5,9 @@
 namespace trainer {
 namespace {
 
-IdxImages checked_images(const std::vector<std::uint8_t>& bytes, const std::string& name, int count,
+IdxImages checked_images(std::vector<std::uint8_t> bytes, const std::string& name, int count,
                          const CatalogDataset& dataset) {
-  IdxImages images = parse_idx_images(bytes, name);
+  IdxImages images = parse_idx_images(std::move(bytes), name);
   if (images.count != count || images.rows != dataset.rows || images.cols != dataset.cols) {
     throw RuntimeFailure(name + ": holds " + std::to_string(images.count) + " images of " +
                          std::to_string(images.rows) + "x" + std::to_string(images.cols) + ", " +
@@ -17,9 +17,9 @@ IdxImages checked_images(const std::vector<std::uint8_t>& bytes, const std::stri
   return images;
 }
 
-IdxLabels checked_labels(const std::vector<std::uint8_t>& bytes, const std::string& name, int count,
+IdxLabels checked_labels(std::vector<std::uint8_t> bytes, const std::string& name, int count,
                          const CatalogDataset& dataset) {
-  IdxLabels labels = parse_idx_labels(bytes, name);
+  IdxLabels labels = parse_idx_labels(std::move(bytes), name);
   if (labels.count != count) {
     throw RuntimeFailure(name + ": holds " + std::to_string(labels.count) + " labels, " +
                          dataset.name + " has " + std::to_string(count));
@@ -29,15 +29,18 @@ IdxLabels checked_labels(const std::vector<std::uint8_t>& bytes, const std::stri
 
 }  // namespace
 
-Dataset make_dataset(const CatalogDataset& dataset,
-                     const std::vector<std::vector<std::uint8_t>>& contents,
+Dataset make_dataset(const CatalogDataset& dataset, std::vector<std::vector<std::uint8_t>> contents,
                      const std::vector<std::string>& names) {
   Dataset data;
   data.name = dataset.name;
-  data.train_images = checked_images(contents.at(0), names.at(0), dataset.train_count, dataset);
-  data.train_labels = checked_labels(contents.at(1), names.at(1), dataset.train_count, dataset);
-  data.test_images = checked_images(contents.at(2), names.at(2), dataset.test_count, dataset);
-  data.test_labels = checked_labels(contents.at(3), names.at(3), dataset.test_count, dataset);
+  data.train_images =
+      checked_images(std::move(contents.at(0)), names.at(0), dataset.train_count, dataset);
+  data.train_labels =
+      checked_labels(std::move(contents.at(1)), names.at(1), dataset.train_count, dataset);
+  data.test_images =
+      checked_images(std::move(contents.at(2)), names.at(2), dataset.test_count, dataset);
+  data.test_labels =
+      checked_labels(std::move(contents.at(3)), names.at(3), dataset.test_count, dataset);
   return data;
 }
 

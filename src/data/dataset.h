@@ -17,10 +17,10 @@ struct Dataset {
   IdxLabels train_labels, test_labels;
 };
 
-// `contents` holds the decompressed IDX bytes of dataset.files, in that order; `names` label
-// error messages. Throws RuntimeFailure naming the file and the problem.
-Dataset make_dataset(const CatalogDataset& dataset,
-                     const std::vector<std::vector<std::uint8_t>>& contents,
+// `contents` holds the decompressed IDX bytes of dataset.files, in that order (taken over by the
+// result: move them in); `names` label error messages. Throws RuntimeFailure naming the file and
+// the problem.
+Dataset make_dataset(const CatalogDataset& dataset, std::vector<std::vector<std::uint8_t>> contents,
                      const std::vector<std::string>& names);
 
 }  // namespace trainer

@@ -55,7 +55,7 @@ void check_payload(const std::vector<std::uint8_t>& bytes, const std::string& na
 
 }  // namespace
 
-IdxImages parse_idx_images(const std::vector<std::uint8_t>& bytes, const std::string& name) {
+IdxImages parse_idx_images(std::vector<std::uint8_t> bytes, const std::string& name) {
   check_header(bytes, name, kImagesMagic, 16, "images");
   std::uint32_t count = big_endian_u32(bytes, 4), rows = big_endian_u32(bytes, 8),
                 cols = big_endian_u32(bytes, 12);
@@ -71,11 +71,12 @@ IdxImages parse_idx_images(const std::vector<std::uint8_t>& bytes, const std::st
   images.count = int(count);
   images.rows = int(rows);
   images.cols = int(cols);
-  images.pixels.assign(bytes.begin() + 16, bytes.end());
+  bytes.erase(bytes.begin(), bytes.begin() + 16);
+  images.pixels = std::move(bytes);
   return images;
 }
 
-IdxLabels parse_idx_labels(const std::vector<std::uint8_t>& bytes, const std::string& name) {
+IdxLabels parse_idx_labels(std::vector<std::uint8_t> bytes, const std::string& name) {
   check_header(bytes, name, kLabelsMagic, 8, "labels");
   std::uint32_t count = big_endian_u32(bytes, 4);
   const std::string dims = std::to_string(count) + " labels";
@@ -84,7 +85,8 @@ IdxLabels parse_idx_labels(const std::vector<std::uint8_t>& bytes, const std::st
   check_payload(bytes, name, 8, count, dims);
   IdxLabels labels;
   labels.count = int(count);
-  labels.labels.assign(bytes.begin() + 8, bytes.end());
+  bytes.erase(bytes.begin(), bytes.begin() + 8);
+  labels.labels = std::move(bytes);
   return labels;
 }
 
@@ -100,10 +102,12 @@ std::vector<std::uint8_t> read_whole_file(const std::filesystem::path& path) {
     ::close(fd);
     throw RuntimeFailure(describe_errno(name, error));
   }
-  std::vector<std::uint8_t> bytes(std::size_t(info.st_size));
+  // One byte more than the file holds, so that the read which finds the end needs no growth: a
+  // resize there would copy the whole buffer and double the peak memory for a moment.
+  std::vector<std::uint8_t> bytes(std::size_t(info.st_size) + 1);
   std::size_t filled = 0;
   while (true) {
-    if (filled == bytes.size()) bytes.resize(bytes.size() + 65536);  // the file grew
+    if (filled == bytes.size()) bytes.resize(bytes.size() + 65536);  // the file grew meanwhile
     const ssize_t got = ::read(fd, bytes.data() + filled, bytes.size() - filled);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) {

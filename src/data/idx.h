@@ -22,8 +22,9 @@ struct IdxLabels {
 };
 
 // Parse from bytes already in memory; `name` labels error messages. Throws RuntimeFailure.
-IdxImages parse_idx_images(const std::vector<std::uint8_t>& bytes, const std::string& name);
-IdxLabels parse_idx_labels(const std::vector<std::uint8_t>& bytes, const std::string& name);
+// The file's bytes become the result's (header removed): pass an rvalue to avoid a copy.
+IdxImages parse_idx_images(std::vector<std::uint8_t> bytes, const std::string& name);
+IdxLabels parse_idx_labels(std::vector<std::uint8_t> bytes, const std::string& name);
 
 // The whole file; throws RuntimeFailure "<path>: <strerror>".
 std::vector<std::uint8_t> read_whole_file(const std::filesystem::path& path);

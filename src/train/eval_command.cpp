@@ -94,7 +94,7 @@ void run_eval(const EvalConfig& config, std::ostream& out) {
   const int test_count = std::min(limit, spec->test_count);
 
   ConsoleFetchReporter reporter(out, std::cerr, stdout_is_terminal());
-  const Dataset data =
+  Dataset data =
       obtain_dataset({resolve_data_dir(config.data_dir).path, spec, config.fetch}, reporter);
   ModelShape shape = model.spec.shape;
   if (model.is_checkpoint) shape.input = data.test_images.pixels_per_image();
@@ -114,7 +114,7 @@ void run_eval(const EvalConfig& config, std::ostream& out) {
   Autoencoder autoencoder(*choice.backend, layout, {},
                           std::min(model.spec.batch_size, train_count));
   autoencoder.upload_state(model.values);
-  const EvalSet test = upload_eval_set(*choice.backend, data.test_images, test_count);
+  const EvalSet test = upload_eval_set(*choice.backend, std::move(data.test_images), test_count);
   const double mse = mean_squared_error(autoencoder, test);
   char line[64];
   std::snprintf(line, sizeof line, "%.9g", mse);

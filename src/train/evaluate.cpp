@@ -5,20 +5,22 @@
 
 namespace trainer {
 
-DeviceImages upload_images(Backend& backend, const IdxImages& images, int count) {
+DeviceImages upload_images(Backend& backend, IdxImages&& images, int count) {
   DeviceImages device;
   device.count = count;
   device.width = images.pixels_per_image();
-  const std::size_t bytes = std::size_t(count) * device.width;
-  std::uint8_t* pixels = backend.allocate_array<std::uint8_t>(bytes);
-  backend.upload(pixels, images.pixels.data(), bytes);
-  device.pixels = pixels;
+  const std::size_t used = std::size_t(count) * device.width;
+  if (used < images.pixels.size()) {  // --limit: keep only what is used
+    images.pixels.resize(used);
+    images.pixels.shrink_to_fit();
+  }
+  device.pixels = backend.adopt_bytes(std::move(images.pixels));
   return device;
 }
 
-EvalSet upload_eval_set(Backend& backend, const IdxImages& images, int count) {
+EvalSet upload_eval_set(Backend& backend, IdxImages&& images, int count) {
   EvalSet set;
-  set.images = upload_images(backend, images, count);
+  set.images = upload_images(backend, std::move(images), count);
   std::uint32_t* rows = backend.allocate_array<std::uint32_t>(std::size_t(count));
   std::vector<std::uint32_t> identity(static_cast<std::size_t>(count));
   std::iota(identity.begin(), identity.end(), 0u);

@@ -10,15 +10,16 @@
 
 namespace trainer {
 
-// The first `count` images of `images`, uploaded once as bytes.
-DeviceImages upload_images(Backend& backend, const IdxImages& images, int count);
+// The first `count` images of `images`, handed to the backend once as bytes (Backend::adopt_bytes:
+// the host copy is taken over or freed).
+DeviceImages upload_images(Backend& backend, IdxImages&& images, int count);
 
 // A fixed set of images visited in file order.
 struct EvalSet {
   DeviceImages images;
   const std::uint32_t* rows = nullptr;  // 0..count-1, in backend memory
 };
-EvalSet upload_eval_set(Backend& backend, const IdxImages& images, int count);
+EvalSet upload_eval_set(Backend& backend, IdxImages&& images, int count);
 
 // Mean squared error over every pixel of every image, in batches of model.max_batch().
 double mean_squared_error(Autoencoder& model, const EvalSet& set);

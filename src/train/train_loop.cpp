@@ -97,7 +97,7 @@ void run_training(const TrainConfig& config, std::ostream& out) {
                      std::filesystem::absolute(config.model_dir).lexically_normal().string() +
                      "\" ...)");
   }
-  const Dataset data =
+  Dataset data =
       obtain_dataset({resolve_data_dir(config.data_dir).path, spec, config.fetch}, reporter);
   ModelDir model_dir(config.model_dir);
   const std::unique_ptr<FileLock> lock = lock_model_dir(model_dir);
@@ -131,8 +131,8 @@ void run_training(const TrainConfig& config, std::ostream& out) {
   }
   model.upload_state(resume ? resume->checkpoint.state : initial_state(layout, config.seed));
 
-  const DeviceImages train = upload_images(*backend, data.train_images, train_count);
-  const EvalSet test = upload_eval_set(*backend, data.test_images, test_count);
+  const DeviceImages train = upload_images(*backend, std::move(data.train_images), train_count);
+  const EvalSet test = upload_eval_set(*backend, std::move(data.test_images), test_count);
   const int steps_per_epoch = schedule.steps_per_epoch;
   std::uint32_t* order = backend->allocate_array<std::uint32_t>(std::size_t(train_count));
   float* batch_sse = backend->allocate_array<float>(std::size_t(steps_per_epoch));
