@@ -5,6 +5,18 @@
 #include <random>
 #include <vector>
 
+#include "kernels/cpu/simd_arch.h"
+
+// The SIMD archs this CPU can run, oldest first.
+inline std::vector<trainer::cpu::SimdArch> supported_archs() {
+  using trainer::cpu::SimdArch;
+  std::vector<SimdArch> archs;
+  for (SimdArch arch : {SimdArch::sse2, SimdArch::avx2, SimdArch::avx512}) {
+    if (trainer::cpu::cpu_supports(arch)) archs.push_back(arch);
+  }
+  return archs;
+}
+
 inline std::vector<float> random_floats(std::mt19937& rng, std::size_t n, float lo = -1.0f,
                                         float hi = 1.0f) {
   std::uniform_real_distribution<float> dist(lo, hi);

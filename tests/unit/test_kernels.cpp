@@ -16,14 +16,6 @@ using namespace trainer::cpu;
 
 namespace {
 
-std::vector<SimdArch> supported_archs() {
-  std::vector<SimdArch> archs;
-  for (SimdArch arch : {SimdArch::sse2, SimdArch::avx2, SimdArch::avx512}) {
-    if (cpu_supports(arch)) archs.push_back(arch);
-  }
-  return archs;
-}
-
 struct GemmCase {
   int rows, cols, depth;
   bool transposed_a;  // A stored as [depth, rows] (the weight-gradient shape)

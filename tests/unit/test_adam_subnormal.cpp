@@ -1,0 +1,102 @@
+// Adam where subnormals live (weights whose gradient is zero: m decays through the subnormal range)
+// against the plain IEEE formula written out here: for every subnormal m of both signs, with zero,
+// subnormal, smallest-normal and ordinary gradients, subnormal v and tiny weights mixed in, and for
+// random magnitudes from 2^-149 to 1: same bits on every arch, fused or not. A faster kernel for
+// these elements (bench/RESULTS.md, "subnormals") must keep passing it.
+#include <catch2/catch.hpp>
+
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "kernel_test_support.h"
+#include "kernels/cpu/kernels.h"
+
+using namespace trainer;
+using namespace trainer::cpu;
+
+namespace {
+
+float from_bits(std::uint32_t bits) {
+  float x;
+  std::memcpy(&x, &bits, sizeof x);
+  return x;
+}
+
+// The update without any shortcut, as kernels/README.md writes it; `fused` as the arch's madd.
+void reference_adam(bool fused, float g, float& m, float& v, float& w, float alpha, float b1,
+                    float b2, float eps) {
+  m = fused ? std::fma(g - m, b1, m) : (g - m) * b1 + m;
+  v = fused ? std::fma(g * g - v, b2, v) : (g * g - v) * b2 + v;
+  w = w - (m * alpha) / (std::sqrt(v) + eps);
+}
+
+}  // namespace
+
+TEST_CASE("adam: subnormal moments, bit for bit", "[kernels][adam]") {
+  const float b1 = 0.1f, b2 = 0.001f, eps = 1e-7f;
+  for (SimdArch arch : supported_archs()) {
+    const bool fused = arch != SimdArch::sse2;
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<float> weight(-0.2f, 0.2f), second(1e-30f, 1e-3f);
+    constexpr std::uint32_t kChunk = 1 << 20;
+    for (std::uint32_t first = 1; first < (1u << 23); first += kChunk) {
+      const std::uint32_t count = std::min(kChunk, (1u << 23) - first);
+      const std::size_t n = 2 * std::size_t(count);  // each k with both signs
+      std::vector<float> g(n, 0.0f), m(n), v(n), w(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t k = first + std::uint32_t(i / 2);
+        m[i] = from_bits((i % 2 ? 0x80000000u : 0u) | k);
+        v[i] = i % 13 == 0 ? from_bits(k) : second(rng);  // some subnormal v too
+        w[i] = weight(rng);
+        if (i % 11 == 0) w[i] = from_bits(0x00800000u + k);  // tiny weights: no shortcut
+        if (i % 17 == 0) g[i] = 1e-3f;                       // mixed into the same vectors
+        if (i % 5 == 0) g[i] = from_bits(std::uint32_t(rng()) & 0x807fffffu);  // subnormal g
+        if (i % 19 == 0) g[i] = from_bits(0x00800000u | (std::uint32_t(rng()) & 0x807fffffu));
+        if (i % 23 == 0) m[i] = i % 2 ? -0.0f : 0.0f;  // zero m, tiny g: the plain formula
+      }
+      std::vector<float> m_ref = m, v_ref = v, w_ref = w;
+      const float alpha = first % 2 ? 0.00316f : 0.0316f;
+      for (std::size_t i = 0; i < n; ++i)
+        reference_adam(fused, g[i], m_ref[i], v_ref[i], w_ref[i], alpha, b1, b2, eps);
+      AdamArgs a{w.data(), g.data(), m.data(), v.data(), &alpha, b1, b2, eps};
+      kernel_table(arch).adam(a, 0, 5);  // a ragged head, then the rest
+      kernel_table(arch).adam(a, 5, n);
+      INFO(simd_arch_name(arch) << ", k from " << first);
+      REQUIRE(count_bit_differences(m, m_ref) == 0);
+      REQUIRE(count_bit_differences(v, v_ref) == 0);
+      REQUIRE(count_bit_differences(w, w_ref) == 0);
+    }
+  }
+}
+
+TEST_CASE("adam: steps too small to move a weight, bit for bit", "[kernels][adam]") {
+  const float b1 = 0.1f, b2 = 0.001f, eps = 1e-7f;
+  for (SimdArch arch : supported_archs()) {
+    const bool fused = arch != SimdArch::sse2;
+    std::mt19937 rng(12);
+    std::uniform_real_distribution<float> exponent(-149.0f, 0.0f), unit(-1.0f, 1.0f);
+    const std::size_t n = 1 << 20;
+    std::vector<float> g(n), m(n), v(n), w(n);
+    auto spread = [&] { return unit(rng) * std::exp2(exponent(rng)); };  // magnitudes 2^-149..1
+    for (std::size_t i = 0; i < n; ++i) {
+      g[i] = i % 3 ? 0.0f : spread();
+      m[i] = spread();
+      v[i] = std::fabs(spread());
+      w[i] = spread();
+    }
+    std::vector<float> m_ref = m, v_ref = v, w_ref = w;
+    for (const float alpha : {0.0316f, 1e-4f, 10.0f}) {
+      for (std::size_t i = 0; i < n; ++i)
+        reference_adam(fused, g[i], m_ref[i], v_ref[i], w_ref[i], alpha, b1, b2, eps);
+      AdamArgs a{w.data(), g.data(), m.data(), v.data(), &alpha, b1, b2, eps};
+      kernel_table(arch).adam(a, 0, n);
+      INFO(simd_arch_name(arch) << ", alpha " << alpha);
+      REQUIRE(count_bit_differences(m, m_ref) == 0);
+      REQUIRE(count_bit_differences(v, v_ref) == 0);
+      REQUIRE(count_bit_differences(w, w_ref) == 0);
+    }
+  }
+}
