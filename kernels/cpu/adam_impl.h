@@ -1,12 +1,72 @@
 // Adam over the flat parameter arena, Keras' form (epsilon added to sqrt(v), bias correction folded
-// into alpha). Element-wise, so any split over threads or vector widths gives the same bits.
+// into alpha). Element-wise, so any split over threads or vector widths gives the same bits. Two
+// exact shortcuts keep subnormals away from the FPU (kernels/README.md, "Adam").
 #pragma once
 
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/simd_ops.h"
 
+#include <cfloat>
+#include <cstdint>
+#include <type_traits>
+
 namespace trainer::cpu {
 namespace {
+
+// c = C / 2^shift with C a 24-bit integer: 0 < c < 1 as a float, split once per call.
+struct DecayFactor {
+  std::int64_t c = 0;
+  int shift = 0;
+};
+inline DecayFactor decay_factor(float c) {
+  int exponent;
+  const float fraction = __builtin_frexpf(c, &exponent);  // c = fraction * 2^exponent, [0.5, 1)
+  return {std::int64_t(__builtin_ldexpf(fraction, 24)), 24 - exponent};
+}
+
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+// For lanes with |g|, |m| < 2^-126: m' = RN((g - m)*c + m), the fused madd, computed in integers
+// (such floats are k * 2^-149 exactly; c = C / 2^shift), so that no subnormal reaches the FPU.
+// Results stay below 2^24 units, where a float's bits are its unit count; `overflow` flags lanes
+// where they would not (never with Keras' betas). An underflow to zero keeps the exact value's
+// sign, an exact cancellation gives +0: both follow from sign(n) | rounded |n|.
+inline __m512 tiny_moment_fused(__m512 g, __m512 m, std::int64_t c, int shift,
+                                __mmask16& overflow) {
+  const __m512i magnitude_bits = _mm512_set1_epi32(0x7fffffff),
+                sign_bit = _mm512_set1_epi32(int(0x80000000u));
+  auto units = [&](__m512 x) {  // signed count of 2^-149
+    const __m512i bits = _mm512_castps_si512(x);
+    const __m512i magnitude = _mm512_and_si512(bits, magnitude_bits);
+    return _mm512_mask_sub_epi32(magnitude, _mm512_test_epi32_mask(bits, sign_bit),
+                                 _mm512_setzero_si512(), magnitude);
+  };
+  const __m512i km = units(m), kd = _mm512_sub_epi32(units(g), km);
+  const __m128i count = _mm_cvtsi32_si128(shift);
+  const __m512i big_c = _mm512_set1_epi64(c),
+                low_mask = _mm512_set1_epi64((std::int64_t(1) << shift) - 1),
+                half = _mm512_set1_epi64(std::int64_t(1) << (shift - 1)),
+                one = _mm512_set1_epi64(1), limit = _mm512_set1_epi64(std::int64_t(1) << 24),
+                sign64 = _mm512_set1_epi64(std::int64_t(0x80000000u));
+  __m256i halves[2];
+  overflow = 0;
+  for (int h = 0; h < 2; ++h) {
+    const __m512i km64 = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(km, h));
+    const __m512i kd64 = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(kd, h));
+    const __m512i n =
+        _mm512_add_epi64(_mm512_mullo_epi64(kd64, big_c), _mm512_sll_epi64(km64, count));
+    const __m512i abs_n = _mm512_abs_epi64(n);
+    __m512i q = _mm512_srl_epi64(abs_n, count);
+    const __m512i r = _mm512_and_si512(abs_n, low_mask);
+    const __mmask8 up = _mm512_cmpgt_epu64_mask(r, half) |
+                        (_mm512_cmpeq_epu64_mask(r, half) & _mm512_test_epi64_mask(q, one));
+    q = _mm512_mask_add_epi64(q, up, q, one);
+    overflow |= __mmask16(_mm512_cmpge_epu64_mask(q, limit)) << (8 * h);
+    const __mmask8 negative = _mm512_cmplt_epi64_mask(n, _mm512_setzero_si512());
+    halves[h] = _mm512_cvtepi64_epi32(_mm512_mask_or_epi64(q, negative, q, sign64));
+  }
+  return _mm512_castsi512_ps(_mm512_inserti64x4(_mm512_castsi256_si512(halves[0]), halves[1], 1));
+}
+#endif
 
 template <class Arch>
 void adam(const AdamArgs& a, std::size_t begin, std::size_t end) {
@@ -14,15 +74,50 @@ void adam(const AdamArgs& a, std::size_t begin, std::size_t end) {
   constexpr std::size_t W = V::size;
   const float step_size = *a.alpha;
   const V alpha(step_size), omb1(a.one_minus_beta1), omb2(a.one_minus_beta2), eps(a.epsilon);
+  // |m| * unmoved + unmoved_floor < |w| means the step (m*alpha)/(sqrt(v)+eps), whatever v, is
+  // under a quarter ulp of w, so w - step rounds back to w: such a step is replaced by 0 (w - 0 is
+  // w) instead of computed, because for a tiny m it underflows, and on x86 every subnormal result
+  // costs a microcode assist (weights whose gradient is zero have m decaying towards 0 for hundreds
+  // of steps). The step is at most (|m|*alpha + 2^-150)/eps before its relative roundings: m*alpha
+  // may round up by half a subnormal, 2^-150, which no relative margin covers.
+  const double margin = 1.0 + 0x1p-18;
+  const float unmoved_scalar = float(double(step_size) / double(a.epsilon) * 0x1p25 * margin),
+              unmoved_floor_scalar = float(0x1p-125 / double(a.epsilon) * margin);
+  const V unmoved(unmoved_scalar), unmoved_floor(unmoved_floor_scalar), zero(0.0f);
+  [[maybe_unused]] const DecayFactor beta1 = decay_factor(a.one_minus_beta1);
   std::size_t i = begin;
   for (; i + W <= end; i += W) {
     V g = V::load_unaligned(a.grads + i);
     V m = V::load_unaligned(a.m + i);
     V v = V::load_unaligned(a.v + i);
     V w = V::load_unaligned(a.params + i);
-    m = madd<Arch>(g - m, omb1, m);
+    [[maybe_unused]] bool m_done = false;
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+    if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
+      // Weights whose gradient is zero or nearly have m decaying through the subnormal range for
+      // hundreds of steps; every subnormal operand would cost a microcode assist. Such lanes get
+      // their m from integers, and zeros in the float pipeline (g*g rounds to +0 for them anyway,
+      // so v comes out the same).
+      const V tiny(FLT_MIN);
+      const __mmask16 lanes = _mm512_cmp_ps_mask(xsimd::abs(g), tiny, _CMP_LT_OQ) &
+                              _mm512_cmp_ps_mask(xsimd::abs(m), tiny, _CMP_LT_OQ) &
+                              _mm512_cmp_ps_mask(m, zero, _CMP_NEQ_UQ);
+      __mmask16 overflow = 0;
+      const __m512 integer_m =
+          lanes ? tiny_moment_fused(g, m, beta1.c, beta1.shift, overflow) : __m512(zero);
+      if (lanes && !overflow) {
+        g = _mm512_mask_mov_ps(g, lanes, zero);
+        const V m_zeroed = _mm512_mask_mov_ps(m, lanes, zero);
+        m = _mm512_mask_mov_ps(madd<Arch>(g - m_zeroed, omb1, m_zeroed), lanes, integer_m);
+        m_done = true;
+      }
+    }
+#endif
+    if (!m_done) m = madd<Arch>(g - m, omb1, m);
     v = madd<Arch>(g * g - v, omb2, v);
-    w = w - (m * alpha) / (xsimd::sqrt(v) + eps);
+    const V step_m =
+        xsimd::select(xsimd::abs(m) * unmoved + unmoved_floor < xsimd::abs(w), zero, m);
+    w = w - (step_m * alpha) / (xsimd::sqrt(v) + eps);
     m.store_unaligned(a.m + i);
     v.store_unaligned(a.v + i);
     w.store_unaligned(a.params + i);
@@ -33,7 +128,9 @@ void adam(const AdamArgs& a, std::size_t begin, std::size_t end) {
     float v = madd_scalar<Arch>(g * g - a.v[i], a.one_minus_beta2, a.v[i]);
     a.m[i] = m;
     a.v[i] = v;
-    a.params[i] = a.params[i] - (m * step_size) / (__builtin_sqrtf(v) + a.epsilon);
+    if (!(__builtin_fabsf(m) * unmoved_scalar + unmoved_floor_scalar <
+          __builtin_fabsf(a.params[i])))
+      a.params[i] = a.params[i] - (m * step_size) / (__builtin_sqrtf(v) + a.epsilon);
   }
 }
 
