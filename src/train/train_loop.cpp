@@ -85,7 +85,12 @@ void run_training(const TrainConfig& config, std::ostream& out) {
   // A flag that contradicts the checkpoint is a usage error: say so before fetching any data.
   const std::filesystem::path checkpoints_dir =
       std::filesystem::path(config.model_dir) / "checkpoints";
-  if (!config.fresh) find_resume_point(checkpoints_dir, config, std::cerr);
+  std::optional<ResumePoint> resume;
+  std::vector<std::filesystem::path> checkpoints_seen;
+  if (!config.fresh) {
+    checkpoints_seen = list_checkpoints(checkpoints_dir);
+    resume = find_resume_point(checkpoints_dir, config, std::cerr);
+  }
   // An unwritable or vanishing model directory is found out before any data is fetched.
   require_writable_directory(config.model_dir, "--model-dir " + config.model_dir,
                              [](int error) { return permission_hint("--model-dir", error); });
@@ -105,9 +110,12 @@ void run_training(const TrainConfig& config, std::ostream& out) {
   remove_stale_temporaries(model_dir.root());
   remove_stale_temporaries(model_dir.root() / "saved_model");
   remove_stale_temporaries(checkpoints_dir);
-  std::ostringstream reported_already;  // the check above printed the warnings
-  std::optional<ResumePoint> resume;
-  if (!config.fresh) resume = find_resume_point(checkpoints_dir, config, reported_already);
+  // Another trainer may have written checkpoints while the data loaded: look again only then (the
+  // first look printed the warnings already).
+  if (!config.fresh && list_checkpoints(checkpoints_dir) != checkpoints_seen) {
+    std::ostringstream reported_already;
+    resume = find_resume_point(checkpoints_dir, config, reported_already);
+  }
 
   ModelShape shape = config.shape;
   shape.input = data.train_images.pixels_per_image();

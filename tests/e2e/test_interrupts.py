@@ -13,6 +13,7 @@ import re
 import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -92,6 +93,40 @@ def concurrent_run_refused(checks, scratch):
                  and "another trainer is using this model directory" in lines[0] and "--model-dir" in lines[0],
                  f"a second trainer on a busy model dir: {second.stderr.strip()}")
     checks.check(first.returncode == 143, f"...while the first goes on (then stops on SIGTERM: {first.returncode})")
+
+
+def signal_as_pid1(checks, scratch):
+    """As a container's entrypoint the trainer is pid 1, which the kernel spares the default action of
+    SIGTERM: outside training (here: waiting on a mirror that never answers) it must still end, 143."""
+    if subprocess.run(["unshare", "--pid", "--fork", "true"], capture_output=True).returncode != 0:
+        print("note: cannot make a pid namespace here; pid-1 signal case not run")
+        return
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)  # connections complete in the backlog; nothing is ever answered
+    port = silent.getsockname()[1]
+    proc = subprocess.Popen(["unshare", "--pid", "--fork", TRAINER, "download", "--dataset", "fashion-mnist",
+                             "--data-dir", os.path.join(scratch, "pid1"), "--no-catalog-mirrors", "--timeout", "60",
+                             "--mirror", f"http://127.0.0.1:{port}/"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    children = f"/proc/{proc.pid}/task/{proc.pid}/children"
+    child = ""
+    for _ in range(100):
+        time.sleep(0.05)
+        child = open(children).read().split() if os.path.exists(children) else []
+        if child:
+            break
+    time.sleep(0.5)  # let it reach the request
+    started = time.monotonic()
+    if child:
+        os.kill(int(child[0]), signal.SIGTERM)
+    try:
+        proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:  # SIGKILL still works on a pid 1 from outside its namespace
+        os.kill(int(child[0]), signal.SIGKILL)
+        proc.communicate()
+    silent.close()
+    checks.check(bool(child) and proc.returncode == 143 and time.monotonic() - started < 10,
+                 f"SIGTERM to the trainer as pid 1 outside training: exit {proc.returncode}")
 
 
 def kill_loop(checks, scratch, reference, kills_wanted, rng):
@@ -233,6 +268,7 @@ def main():
         signal_case(checks, scratch, reference, signal.SIGINT, 130, rng)
         full_disk(checks, scratch, reference_dir)
         concurrent_run_refused(checks, scratch)
+        signal_as_pid1(checks, scratch)
     kill_loop(checks, scratch, reference, options.kills, rng)
     shutil.rmtree(scratch)
     checks.finish()
