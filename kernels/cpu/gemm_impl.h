@@ -79,6 +79,7 @@ void gemm_tile(const GemmArgs& g, const float* b, std::ptrdiff_t ldb, int r0, in
     for (int j = 0; j < NV; ++j) acc[i][j] = V(0.0f);
   }
   const float* a = g.a + r0 * g.a_row_stride;
+#pragma GCC unroll 2
   for (int p = 0; p < g.depth; ++p) {
     R bv[NV];
 #pragma GCC unroll 4

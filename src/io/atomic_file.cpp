@@ -90,6 +90,11 @@ void make_directories(const std::filesystem::path& dir) {
 }
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view contents) {
+  write_file_atomically(path, std::vector<std::string_view>{contents});
+}
+
+void write_file_atomically(const std::filesystem::path& path,
+                           const std::vector<std::string_view>& pieces) {
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
   // pid plus a random tag: in a container every run is pid 1, and a run killed mid-write leaves
   // its temporary behind.
@@ -106,16 +111,18 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
   }
   if (fd < 0) fail(path, "write", errno);
   TempFile file(temp, fd);
-  const char* data = contents.data();
-  std::size_t left = contents.size();
-  while (left > 0) {
-    ssize_t written = ::write(file.fd(), data, left);
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      fail(path, "write", errno);
+  for (std::string_view piece : pieces) {
+    const char* data = piece.data();
+    std::size_t left = piece.size();
+    while (left > 0) {
+      ssize_t written = ::write(file.fd(), data, left);
+      if (written < 0) {
+        if (errno == EINTR) continue;
+        fail(path, "write", errno);
+      }
+      data += written;
+      left -= std::size_t(written);
     }
-    data += written;
-    left -= std::size_t(written);
   }
   if (::fsync(file.fd()) != 0) fail(path, "write (fsync)", errno);
   if (!file.close()) fail(path, "write (close)", errno);

@@ -7,11 +7,16 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace trainer {
 
 // Throws RuntimeFailure naming the path and the cause; the temporary file is removed on failure.
 void write_file_atomically(const std::filesystem::path& path, std::string_view contents);
+// The same for a file made of `pieces` in order, written from where they lie: a model's arena
+// goes to disk without first being copied into one buffer with its header.
+void write_file_atomically(const std::filesystem::path& path,
+                           const std::vector<std::string_view>& pieces);
 
 // Temporaries of `file_name` are named "<prefix><pid>.<random>" in the target's directory.
 std::string temporary_prefix(const std::string& file_name);

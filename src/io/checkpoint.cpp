@@ -80,7 +80,7 @@ TrainedModelSpec spec_from_fingerprint(const Checkpoint& checkpoint, const std::
   return spec;
 }
 
-std::string encode_checkpoint(const Checkpoint& checkpoint) {
+CheckpointPieces checkpoint_pieces(const Checkpoint& checkpoint) {
   nlohmann::ordered_json header;
   header["step"] = checkpoint.step;
   header["epoch"] = checkpoint.epoch;
@@ -104,13 +104,25 @@ std::string encode_checkpoint(const Checkpoint& checkpoint) {
   header["trainer_version"] = checkpoint.trainer_version.empty() ? std::string(TRAINER_VERSION)
                                                                  : checkpoint.trainer_version;
   const std::string header_text = header.dump();
-  std::string out(kMagic, sizeof kMagic);
-  put_u32(out, kCheckpointFormatVersion);
-  put_u32(out, std::uint32_t(header_text.size()));
-  out += header_text;
-  out.append(reinterpret_cast<const char*>(checkpoint.state.data()),
-             checkpoint.state.size() * sizeof(float));
-  out += raw_digest(out, out.size());
+  CheckpointPieces pieces;
+  pieces.head.assign(kMagic, sizeof kMagic);
+  put_u32(pieces.head, kCheckpointFormatVersion);
+  put_u32(pieces.head, std::uint32_t(header_text.size()));
+  pieces.head += header_text;
+  pieces.state = std::string_view(reinterpret_cast<const char*>(checkpoint.state.data()),
+                                  checkpoint.state.size() * sizeof(float));
+  Sha256 hash;
+  hash.update(pieces.head.data(), pieces.head.size());
+  hash.update(pieces.state.data(), pieces.state.size());
+  pieces.digest = hash.digest();
+  return pieces;
+}
+
+std::string encode_checkpoint(const Checkpoint& checkpoint) {
+  const CheckpointPieces pieces = checkpoint_pieces(checkpoint);
+  std::string out;
+  out.reserve(pieces.head.size() + pieces.state.size() + pieces.digest.size());
+  for (std::string_view piece : pieces.views()) out.append(piece);
   return out;
 }
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -43,6 +44,16 @@ struct CheckpointError : RuntimeFailure {
   using RuntimeFailure::RuntimeFailure;
 };
 
+// A checkpoint file's bytes in three pieces: header, the state (a view of checkpoint.state, not a
+// copy: the bulk of the file goes to disk from where it lies) and the SHA-256 of both.
+struct CheckpointPieces {
+  std::string head;
+  std::string_view state;
+  std::string digest;
+  std::vector<std::string_view> views() const { return {head, state, digest}; }
+};
+CheckpointPieces checkpoint_pieces(const Checkpoint& checkpoint);
+// The pieces joined: the whole file in memory.
 std::string encode_checkpoint(const Checkpoint& checkpoint);
 // Throws CheckpointError "<name>: <what is wrong>".
 Checkpoint decode_checkpoint(const std::string& bytes, const std::string& name);

@@ -103,7 +103,7 @@ void ModelDir::write_saved_model(const ModelLayout& layout, const float* params,
   // Metadata holds only what the weights depend on, so that equal weights give equal bytes.
   const std::map<std::string, std::string> metadata = {
       {"format", "pt"}, {"trainer_format_version", std::to_string(kSavedModelFormatVersion)}};
-  write_file_atomically(saved_model_file(), encode_safetensors(layout, params, metadata));
+  write_file_atomically(saved_model_file(), safetensors_pieces(layout, params, metadata).views());
   write_file_atomically(root_ / "saved_model" / "config.json",
                         config_json(layout, config, dataset, last));
 }

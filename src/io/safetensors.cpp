@@ -15,8 +15,8 @@ namespace {
 constexpr std::uint64_t kMaxHeaderBytes = 100u << 20;  // the reference implementation's limit
 }
 
-std::string encode_safetensors(const ModelLayout& layout, const float* params,
-                               const std::map<std::string, std::string>& metadata) {
+SafetensorsPieces safetensors_pieces(const ModelLayout& layout, const float* params,
+                                     const std::map<std::string, std::string>& metadata) {
   nlohmann::json header = nlohmann::json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   std::size_t offset = 0;
@@ -28,13 +28,29 @@ std::string encode_safetensors(const ModelLayout& layout, const float* params,
   }
   std::string json = header.dump();
   json.append((8 - json.size() % 8) % 8, ' ');
-  std::string out(8, '\0');
+  SafetensorsPieces pieces;
+  pieces.head.assign(8, '\0');
   const std::uint64_t length = json.size();
-  std::memcpy(out.data(), &length, 8);
-  out += json;
+  std::memcpy(pieces.head.data(), &length, 8);
+  pieces.head += json;
   for (const TensorEntry& tensor : layout.tensors) {
-    out.append(reinterpret_cast<const char*>(params + tensor.offset), tensor.count * sizeof(float));
+    pieces.tensors.emplace_back(reinterpret_cast<const char*>(params + tensor.offset),
+                                tensor.count * sizeof(float));
   }
+  return pieces;
+}
+
+std::vector<std::string_view> SafetensorsPieces::views() const {
+  std::vector<std::string_view> all{head};
+  all.insert(all.end(), tensors.begin(), tensors.end());
+  return all;
+}
+
+std::string encode_safetensors(const ModelLayout& layout, const float* params,
+                               const std::map<std::string, std::string>& metadata) {
+  const SafetensorsPieces pieces = safetensors_pieces(layout, params, metadata);
+  std::string out;
+  for (std::string_view piece : pieces.views()) out.append(piece);
   return out;
 }
 

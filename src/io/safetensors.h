@@ -5,13 +5,23 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/layout.h"
 
 namespace trainer {
 
-// The parameter block of `layout` as a safetensors file, tensors in arena order.
+// The parameter block of `layout` as a safetensors file, tensors in arena order: the header, then
+// one view per tensor into `params` (written from where they lie, not copied).
+struct SafetensorsPieces {
+  std::string head;
+  std::vector<std::string_view> tensors;
+  std::vector<std::string_view> views() const;
+};
+SafetensorsPieces safetensors_pieces(const ModelLayout& layout, const float* params,
+                                     const std::map<std::string, std::string>& metadata);
+// The pieces joined: the whole file in memory.
 std::string encode_safetensors(const ModelLayout& layout, const float* params,
                                const std::map<std::string, std::string>& metadata);
 

@@ -43,7 +43,7 @@ std::filesystem::path save_checkpoint(const std::filesystem::path& checkpoints_d
                                       bool first_of_fresh_run) {
   make_directories(checkpoints_dir);
   const std::filesystem::path file = checkpoint_path(checkpoints_dir, checkpoint.step);
-  write_file_atomically(file, encode_checkpoint(checkpoint));
+  write_file_atomically(file, checkpoint_pieces(checkpoint).views());
   int kept = 0;  // newest first: keep `keep` files, ours among them
   for (const std::filesystem::path& other : list_checkpoints(checkpoints_dir)) {
     if (other == file) {

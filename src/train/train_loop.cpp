@@ -176,15 +176,14 @@ void run_training(const TrainConfig& config, std::ostream& out) {
 
   const double values_per_epoch = double(train_count) * shape.input;
   bool first_checkpoint = true;
-  auto save = [&](const Checkpoint& partial) {
-    Checkpoint checkpoint = partial;
+  auto save = [&](Checkpoint checkpoint) {
     checkpoint.fingerprint = run_fingerprint(config);
     checkpoint.history = history;
     checkpoint.state = model.download_state();
     const std::filesystem::path file = save_checkpoint(
         checkpoints_dir, checkpoint, config.keep_checkpoints, config.fresh && first_checkpoint);
     first_checkpoint = false;
-    return std::make_pair(file, checkpoint.state);
+    return std::make_pair(file, std::move(checkpoint.state));
   };
   auto stop_if_interrupted = [&](const std::filesystem::path& saved, const std::string& where) {
     if (const int signal = InterruptGuard::pending()) {
