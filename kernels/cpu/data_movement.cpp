@@ -7,21 +7,6 @@
 
 namespace trainer::cpu {
 
-void transpose(const float* in, int rows, int cols, float* out, Range row_range) {
-  // Blocked so that both the reads and the writes stay within a few cache lines per block.
-  constexpr int kBlock = 32;
-  for (int r0 = row_range.begin; r0 < row_range.end; r0 += kBlock) {
-    const int r1 = r0 + kBlock < row_range.end ? r0 + kBlock : row_range.end;
-    for (int c0 = 0; c0 < cols; c0 += kBlock) {
-      const int c1 = c0 + kBlock < cols ? c0 + kBlock : cols;
-      for (int r = r0; r < r1; ++r) {
-        for (int c = c0; c < c1; ++c)
-          out[std::ptrdiff_t(c) * rows + r] = in[std::ptrdiff_t(r) * cols + c];
-      }
-    }
-  }
-}
-
 namespace {
 // byte / 255 by IEEE float division, looked up: identical to computing it, 256 times cheaper.
 const std::array<float, 256>& normalized_bytes() {

@@ -97,7 +97,7 @@ void CpuBackend::gather_normalize(const std::uint8_t* images, int width, const s
 
 void CpuBackend::transpose(const float* in, int rows, int cols, float* out) {
   pool_.run(blocks(rows, 32),
-            [&](int i) { cpu::transpose(in, rows, cols, out, block_range(i, 32, rows)); });
+            [&](int i) { kernels_.transpose(in, rows, cols, out, block_range(i, 32, rows)); });
 }
 
 void CpuBackend::gemm(const GemmArgs& args) {

@@ -258,14 +258,21 @@ TEST_CASE("adam follows Keras' update", "[kernels]") {
 
 TEST_CASE("transpose and gather_normalize move data exactly", "[kernels]") {
   std::mt19937 rng(8);
-  for (auto [rows, cols] :
-       std::vector<std::pair<int, int>>{{128, 784}, {1, 1}, {33, 70}, {784, 128}}) {
-    std::vector<float> in = random_floats(rng, std::size_t(rows) * cols), out(in.size(), -7.0f);
-    transpose(in.data(), rows, cols, out.data(), {0, rows / 2});
-    transpose(in.data(), rows, cols, out.data(), {rows / 2, rows});
-    for (int r = 0; r < rows; ++r) {
-      for (int c = 0; c < cols; ++c)
-        REQUIRE(out[std::size_t(c) * rows + r] == in[std::size_t(r) * cols + c]);
+  for (auto [rows, cols] : std::vector<std::pair<int, int>>{
+           {128, 784}, {1, 1}, {33, 70}, {784, 128}, {17, 9}, {8, 8}, {4, 12}}) {
+    for (SimdArch arch : {SimdArch::sse2, SimdArch::avx2, SimdArch::avx512}) {
+      if (!cpu_supports(arch)) continue;
+      std::vector<float> in = random_floats(rng, std::size_t(rows) * cols), out(in.size(), -7.0f);
+      // Split at an odd row so that register blocks and element edges meet inside the matrix.
+      const int split = rows / 2 | 1;
+      kernel_table(arch).transpose(in.data(), rows, cols, out.data(),
+                                   {0, split < rows ? split : rows});
+      if (split < rows)
+        kernel_table(arch).transpose(in.data(), rows, cols, out.data(), {split, rows});
+      for (int r = 0; r < rows; ++r) {
+        for (int c = 0; c < cols; ++c)
+          REQUIRE(out[std::size_t(c) * rows + r] == in[std::size_t(r) * cols + c]);
+      }
     }
   }
   std::vector<std::uint8_t> images(5 * 256);
