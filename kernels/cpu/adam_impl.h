@@ -84,6 +84,7 @@ void adam(const AdamArgs& a, std::size_t begin, std::size_t end) {
   const float unmoved_scalar = float(double(step_size) / double(a.epsilon) * 0x1p25 * margin),
               unmoved_floor_scalar = float(0x1p-125 / double(a.epsilon) * margin);
   const V unmoved(unmoved_scalar), unmoved_floor(unmoved_floor_scalar), zero(0.0f);
+  const V square_underflows(0x1p-63f), square_negligible(0x1p-96f), smallest_normal(FLT_MIN);
   [[maybe_unused]] const DecayFactor beta1 = decay_factor(a.one_minus_beta1);
   std::size_t i = begin;
   for (; i + W <= end; i += W) {
@@ -114,9 +115,17 @@ void adam(const AdamArgs& a, std::size_t begin, std::size_t end) {
     }
 #endif
     if (!m_done) m = madd<Arch>(g - m, omb1, m);
-    v = madd<Arch>(g * g - v, omb2, v);
-    const V step_m =
-        xsimd::select(xsimd::abs(m) * unmoved + unmoved_floor < xsimd::abs(w), zero, m);
+    // g*g underflows (a subnormal or zero result: an assist) for |g| < 2^-63. Where v >= 2^-96 that
+    // square (<= 2^-126) is under half the float spacing below v (>= 2^-121), so g*g - v rounds to
+    // -v exactly as 0 - v does: those lanes square 0 instead.
+    const V squared =
+        xsimd::select(xsimd::abs(g) < square_underflows && v >= square_negligible, zero, g);
+    v = madd<Arch>(squared * squared - v, omb2, v);
+    // The bound multiplies |m| raised to FLT_MIN: a subnormal m would cost an assist in the
+    // multiply, and a larger bound only skips fewer steps (those are computed exactly).
+    const V m_bound =
+        xsimd::select(xsimd::abs(m) < smallest_normal, smallest_normal, xsimd::abs(m));
+    const V step_m = xsimd::select(m_bound * unmoved + unmoved_floor < xsimd::abs(w), zero, m);
     w = w - (step_m * alpha) / (xsimd::sqrt(v) + eps);
     m.store_unaligned(a.m + i);
     v.store_unaligned(a.v + i);

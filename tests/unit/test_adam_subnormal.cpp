@@ -100,3 +100,46 @@ TEST_CASE("adam: steps too small to move a weight, bit for bit", "[kernels][adam
     }
   }
 }
+
+TEST_CASE("adam: gradients whose square underflows, bit for bit", "[kernels][adam]") {
+  // g*g is subnormal or 0 for |g| < 2^-63; the kernel squares 0 instead where v is large enough
+  // that g*g - v rounds to -v either way. Probe both sides of both thresholds, powers of two
+  // (where the spacing below v halves) and their neighbours.
+  const float b1 = 0.1f, b2 = 0.001f, eps = 1e-7f, alpha = 0.0316f;
+  std::vector<float> grads, variances;
+  for (int e = -80; e <= -55; ++e) {
+    for (float f : {1.0f, 1.0f + 0x1p-23f, 1.5f, 2.0f - 0x1p-23f}) {
+      grads.push_back(std::ldexp(f, e));
+      grads.push_back(-std::ldexp(f, e));
+    }
+  }
+  grads.push_back(from_bits(1));            // smallest subnormal
+  grads.push_back(from_bits(0x007fffffu));  // largest subnormal
+  for (int e = -135; e <= -80; ++e) {
+    for (float f : {1.0f, 1.0f + 0x1p-23f, 2.0f - 0x1p-23f}) variances.push_back(std::ldexp(f, e));
+  }
+  variances.push_back(1e-3f);
+  for (SimdArch arch : supported_archs()) {
+    const bool fused = arch != SimdArch::sse2;
+    std::vector<float> g, m, v, w;
+    for (float gi : grads) {
+      for (float vi : variances) {
+        for (float mi : {0.0f, 1e-3f, from_bits(3)}) {
+          g.push_back(gi);
+          v.push_back(vi);
+          m.push_back(mi);
+          w.push_back(0.05f);
+        }
+      }
+    }
+    std::vector<float> m_ref = m, v_ref = v, w_ref = w;
+    for (std::size_t i = 0; i < g.size(); ++i)
+      reference_adam(fused, g[i], m_ref[i], v_ref[i], w_ref[i], alpha, b1, b2, eps);
+    AdamArgs a{w.data(), g.data(), m.data(), v.data(), &alpha, b1, b2, eps};
+    kernel_table(arch).adam(a, 0, g.size());
+    INFO(simd_arch_name(arch));
+    REQUIRE(count_bit_differences(m, m_ref) == 0);
+    REQUIRE(count_bit_differences(v, v_ref) == 0);
+    REQUIRE(count_bit_differences(w, w_ref) == 0);
+  }
+}
