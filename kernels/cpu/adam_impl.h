@@ -68,6 +68,30 @@ inline __m512 tiny_moment_fused(__m512 g, __m512 m, std::int64_t c, int shift,
 }
 #endif
 
+#if defined(__AVX2__)
+// avx2 has no 64-bit integer multiply for the general form above, but the lanes that matter have
+// g = ±0 exactly (weights whose gradient is zero), and there m' = fma(0 - m, c, m) = RN(m·(1 - c)):
+// on the subnormal grid, units(m)·(1 - c) rounded half-even to an integer. That product is exact
+// and normal in double (23 + at most 30 significant bits), so no subnormal reaches the FPU. An
+// underflow to zero keeps m's sign, as IEEE gives the exact value's.
+inline __m256 decayed_subnormal_moment(__m256 m, __m256d one_minus_c) {
+  const __m256i bits = _mm256_castps_si256(m);
+  const __m256i sign = _mm256_and_si256(bits, _mm256_set1_epi32(int(0x80000000u)));
+  const __m256i magnitude = _mm256_andnot_si256(sign, bits);
+  __m128i halves[2];
+  for (int h = 0; h < 2; ++h) {
+    const __m256d units = _mm256_cvtepi32_pd(h ? _mm256_extracti128_si256(magnitude, 1)
+                                               : _mm256_castsi256_si128(magnitude));
+    const __m256d decayed = _mm256_round_pd(_mm256_mul_pd(units, one_minus_c),
+                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    halves[h] = _mm256_cvtpd_epi32(decayed);  // exact: integers below 2^23
+  }
+  const __m256i decayed_units =
+      _mm256_inserti128_si256(_mm256_castsi128_si256(halves[0]), halves[1], 1);
+  return _mm256_castsi256_ps(_mm256_or_si256(decayed_units, sign));
+}
+#endif
+
 template <class Arch>
 void adam(const AdamArgs& a, std::size_t begin, std::size_t end) {
   using V = Vec<Arch>;
@@ -86,6 +110,11 @@ void adam(const AdamArgs& a, std::size_t begin, std::size_t end) {
   const V unmoved(unmoved_scalar), unmoved_floor(unmoved_floor_scalar), zero(0.0f);
   const V square_underflows(0x1p-63f), square_negligible(0x1p-96f), smallest_normal(FLT_MIN);
   [[maybe_unused]] const DecayFactor beta1 = decay_factor(a.one_minus_beta1);
+  // 1 - c in double, and whether units·(1 - c) is exact there (at most 30 significant bits).
+  const double one_minus_c = 1.0 - double(a.one_minus_beta1);
+  int exponent;
+  const double fraction = __builtin_ldexp(__builtin_frexp(one_minus_c, &exponent), 30);
+  [[maybe_unused]] const bool exact_decay = fraction == __builtin_floor(fraction);
   std::size_t i = begin;
   for (; i + W <= end; i += W) {
     V g = V::load_unaligned(a.grads + i);
@@ -110,6 +139,20 @@ void adam(const AdamArgs& a, std::size_t begin, std::size_t end) {
         g = _mm512_mask_mov_ps(g, lanes, zero);
         const V m_zeroed = _mm512_mask_mov_ps(m, lanes, zero);
         m = _mm512_mask_mov_ps(madd<Arch>(g - m_zeroed, omb1, m_zeroed), lanes, integer_m);
+        m_done = true;
+      }
+    }
+#endif
+#if defined(__AVX2__)
+    if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>) {
+      const __m256 lanes =
+          _mm256_and_ps(_mm256_and_ps(_mm256_cmp_ps(g, zero, _CMP_EQ_OQ),
+                                      _mm256_cmp_ps(xsimd::abs(m), V(FLT_MIN), _CMP_LT_OQ)),
+                        _mm256_cmp_ps(m, zero, _CMP_NEQ_UQ));
+      if (exact_decay && _mm256_movemask_ps(lanes)) {
+        const __m256 decayed = decayed_subnormal_moment(m, _mm256_set1_pd(one_minus_c));
+        const V m_zeroed = _mm256_blendv_ps(m, zero, lanes);
+        m = _mm256_blendv_ps(madd<Arch>(g - m_zeroed, omb1, m_zeroed), decayed, lanes);
         m_done = true;
       }
     }
