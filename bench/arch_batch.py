@@ -2,8 +2,12 @@
 TRAINER_SIMD=avx512/avx2/sse2 (those this CPU runs) at batch 32, 64, 256 and 1024 and prints the
 median seconds per epoch, images/s, the slowest epoch over the first (later epochs slow down when
 subnormal values appear, see RESULTS.md) and each arch's ratio to the best. With --record, appends
-the table to bench/RESULTS.md with the date, machine and command.
-   python3 bench/arch_batch.py [--trainer build/release/trainer] [--epochs 3] [--threads 2] [--record]"""
+the table to bench/RESULTS.md with the date, machine and command. --rounds R repeats the whole sweep
+R times, archs in a different order each round, and keeps each configuration's best median: a busy
+neighbour on a shared machine slows whichever run it overlaps, never speeds one up. --pytorch adds
+PyTorch (Debian's python3-torch, 1 thread, its fastest setting here) at the same batch sizes, once.
+   python3 bench/arch_batch.py [--trainer build/release/trainer] [--epochs 3] [--threads 2] [--rounds 2]
+                               [--pytorch] [--record]"""
 import argparse
 import datetime
 import json
@@ -48,6 +52,8 @@ def main():
     parser.add_argument("--data-dir", default="/usr/share/datasets")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--pytorch", action="store_true")
     parser.add_argument("--record", action="store_true")
     args = parser.parse_args()
     archs = supported_archs(args.trainer)
@@ -59,13 +65,26 @@ def main():
         subprocess.run([args.trainer, "download", "--dataset", "fashion-mnist", "--data-dir", cache, "--offline",
                         "--mirror", "file://" + os.path.abspath(args.data_dir) + "/", "--no-catalog-mirrors"],
                        check=True, capture_output=True)
+        for round_index in range(args.rounds):
+            order = archs if round_index % 2 == 0 else list(reversed(archs))
+            for batch in BATCHES:
+                for arch in order:
+                    seconds = epoch_seconds(args.trainer, cache, arch, batch, args.epochs, args.threads)
+                    best = results.get((arch, batch))
+                    if best is None or statistics.median(seconds) < statistics.median(best):
+                        results[(arch, batch)] = seconds
+                    print(f"round {round_index + 1} {arch} batch {batch}: {' '.join(f'{s:.2f}' for s in seconds)} s",
+                          file=sys.stderr)
+    torch = {}
+    if args.pytorch:
         for batch in BATCHES:
-            for arch in archs:
-                seconds = epoch_seconds(args.trainer, cache, arch, batch, args.epochs, args.threads)
-                results[(arch, batch)] = seconds
-                print(f"{arch} batch {batch}: {' '.join(f'{s:.2f}' for s in seconds)} s", file=sys.stderr)
-    lines = [f"| batch | {' | '.join(archs)} | {' | '.join(f'{a} / {archs[0]}' for a in archs[1:])} |",
-             "|---|" + "---|" * (2 * len(archs) - 1)]
+            done = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "pytorch_epoch.py"), args.data_dir, "1",
+                                   str(args.epochs), "cpu", str(batch)], check=True, capture_output=True, text=True)
+            torch[batch] = json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
+            print(f"PyTorch batch {batch}: {' '.join(f'{s:.2f}' for s in torch[batch])} s", file=sys.stderr)
+    extra = " | PyTorch 1 thread | PyTorch / " + archs[0] if torch else ""
+    lines = [f"| batch | {' | '.join(archs)} | {' | '.join(f'{a} / {archs[0]}' for a in archs[1:])}{extra} |",
+             "|---|" + "---|" * (2 * len(archs) - 1 + (2 if torch else 0))]
     for batch in BATCHES:
         cells, medians = [], []
         for arch in archs:
@@ -75,14 +94,18 @@ def main():
             cells.append(f"{median:.2f} s ({60000 / median:,.0f} img/s; slowest {max(seconds) / seconds[0]:.2f}x "
                          f"epoch 1)")
         ratios = [f"{m / medians[0]:.2f}x" for m in medians[1:]]
+        if torch:
+            median = statistics.median(torch[batch])
+            ratios += [f"{median:.2f} s ({60000 / median:,.0f} img/s)", f"{median / medians[0]:.2f}x"]
         lines.append(f"| {batch} | {' | '.join(cells)} | {' | '.join(ratios)} |")
     table = "\n".join(lines)
     print(table)
     if args.record:
         header = (f"\n## {datetime.date.today().isoformat()}: SIMD paths and batch sizes\n\n"
                   f"Machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}.  \n"
-                  f"Command: `python3 bench/arch_batch.py --epochs {args.epochs} --threads {args.threads} --record` "
-                  f"(median s/epoch of {args.epochs}, Fashion-MNIST 60k, seed model)\n\n")
+                  f"Command: `python3 bench/arch_batch.py --epochs {args.epochs} --threads {args.threads} "
+                  f"--rounds {args.rounds}{' --pytorch' if torch else ''} --record` (median s/epoch of {args.epochs}, best of {args.rounds} rounds, "
+                  f"Fashion-MNIST 60k, seed model)\n\n")
         with open(os.path.join(HERE, "RESULTS.md"), "a") as f:
             f.write(header + table + "\n")
 

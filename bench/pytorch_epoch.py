@@ -1,6 +1,6 @@
-"""PyTorch side of the epoch benchmarks: the seed model, batch 256, Adam, on the same Fashion-MNIST
+"""PyTorch side of the epoch benchmarks: the seed model, batch 256 (or BATCH), Adam, on the same Fashion-MNIST
 training set as the trainer; prints one JSON line with the per-epoch seconds.
-   python3 pytorch_epoch.py DATA_DIR THREADS EPOCHS [cpu|cuda]
+   python3 pytorch_epoch.py DATA_DIR THREADS EPOCHS [cpu|cuda] [BATCH]
 On cuda the images live on the GPU as uint8, as the trainer keeps them; THREADS 0 keeps torch's default."""
 import gzip
 import json
@@ -12,6 +12,7 @@ import torch
 
 data_dir, threads, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 device = sys.argv[4] if len(sys.argv) > 4 else "cpu"
+batch = int(sys.argv[5]) if len(sys.argv) > 5 else 256
 if threads > 0:
     torch.set_num_threads(threads)
 with gzip.open(os.path.join(data_dir, "fashion-mnist", "train-images-idx3-ubyte.gz")) as f:
@@ -27,8 +28,8 @@ seconds = []
 for epoch in range(epochs):
     start = time.perf_counter()
     order = torch.randperm(images.shape[0], device=device)
-    for begin in range(0, images.shape[0], 256):
-        x = images[order[begin:begin + 256]].float() / 255.0  # per-batch conversion, as the trainer does
+    for begin in range(0, images.shape[0], batch):
+        x = images[order[begin:begin + batch]].float() / 255.0  # per-batch conversion, as the trainer does
         loss = ((model(x) - x) ** 2).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
