@@ -43,7 +43,8 @@ struct MseArgs {
 // Adam with Keras' placement of epsilon:
 //   m += (g - m)(1 - beta1);  v += (g² - v)(1 - beta2);  w -= (m·alpha) / (sqrt(v) + epsilon)
 // alpha = lr·sqrt(1 - beta2^t)/(1 - beta1^t) is computed on the host (adam_step_size) and read from
-// backend memory, so that a recorded sequence of steps (a CUDA graph) stays valid from epoch to epoch.
+// backend memory, so that a recorded sequence of steps (a CUDA graph) stays valid from epoch to
+// epoch.
 struct AdamArgs {
   float* params = nullptr;
   const float* grads = nullptr;

@@ -8,10 +8,13 @@
 #include "bench/bench_command.h"
 #include "cli/parse_download.h"
 #include "cli/parse_eval.h"
+#include "cli/parse_model_commands.h"
 #include "cli/parse_train.h"
 #include "data/download_command.h"
+#include "io/export_command.h"
 #include "report/console.h"
 #include "report/info_command.h"
+#include "report/reconstruct_command.h"
 #include "train/eval_command.h"
 #include "train/interrupt.h"
 #include "train/train_loop.h"
@@ -45,9 +48,16 @@ int run(std::vector<std::string> args) {
     return run_command<trainer::InfoConfig>(trainer::parse_info_args(args), trainer::run_info);
   if (command == "eval")
     return run_command<trainer::EvalConfig>(trainer::parse_eval_args(args), trainer::run_eval);
+  if (command == "reconstruct")
+    return run_command<trainer::ReconstructConfig>(trainer::parse_reconstruct_args(args),
+                                                   trainer::run_reconstruct);
+  if (command == "export")
+    return run_command<trainer::ExportConfig>(trainer::parse_export_args(args),
+                                              trainer::run_export);
   if (command != "train") {
-    throw trainer::UsageError("unknown command '" + command +
-                              "' (commands: train, eval, download, info, bench)");
+    throw trainer::UsageError(
+        "unknown command '" + command +
+        "' (commands: train, eval, reconstruct, export, download, info, bench)");
   }
   auto parsed = trainer::parse_train_args(args);
   if (auto* help = std::get_if<trainer::ShowHelp>(&parsed)) {

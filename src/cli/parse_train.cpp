@@ -44,6 +44,15 @@ cxxopts::Options train_options() {
       text());
   add("keep-checkpoints", "How many of the newest checkpoints to keep (1..1000)",
       text()->default_value("3"));
+  add("log-format",
+      "text|json: text is a live line per epoch on a terminal, one line per epoch otherwise; "
+      "json is one object per event on stdout (README \"Output\")",
+      text()->default_value("text"));
+  add("progress-interval",
+      "Seconds between progress reports (0..86400]; default 0.1 on a terminal, 1 with "
+      "--log-format json; none when stdout is not a terminal and the format is text",
+      text());
+  add("quiet", "Print nothing but errors and warnings (on stderr)");
   add("h,help", "Show this help");
   add("version", "Print version and build information");
   add_data_flags(options);
@@ -62,7 +71,9 @@ std::variant<TrainConfig, ShowHelp, ShowVersion> parse_train_args(
         "\nCommands:\n  train      (default) train, then write <model-dir>/saved_model and "
         "metrics.jsonl\n  eval       print the test-set loss of a saved model or checkpoint "
         "(trainer eval "
-        "--help)\n  bench      benchmark the kernels and an epoch on synthetic data (trainer bench "
+        "--help)\n  reconstruct  write the first test images over their reconstructions (PNG) "
+        "or the outputs (.npy)\n  export     write the saved model as ONNX (trainer export --help)"
+        "\n  bench      benchmark the kernels and an epoch on synthetic data (trainer bench "
         "--help)\n  info       version, build, CPU, SIMD, CUDA devices, data dir\n  download   "
         "fetch and verify a dataset into the cache (trainer download "
         "--help)\n\nEnvironment:\n  TRAINER_SIMD=sse2|avx2|avx512   force the CPU kernels' "
@@ -101,6 +112,14 @@ std::variant<TrainConfig, ShowHelp, ShowVersion> parse_train_args(
         int(parse_integer_flag("checkpoint-every", value("checkpoint-every"), 1, 1000000000));
   if (result.count("limit"))
     config.limit = int(parse_integer_flag("limit", value("limit"), 1, 60000));
+  config.log_format =
+      parse_choice_flag("log-format", value("log-format"), {"text", "json"}) == "json"
+          ? LogFormat::json
+          : LogFormat::text;
+  config.quiet = result.count("quiet") != 0;
+  if (result.count("progress-interval"))
+    config.progress_interval =
+        parse_positive_flag("progress-interval", value("progress-interval"), 86400.0);
   return config;
 }
 

@@ -108,6 +108,11 @@ void ModelDir::write_saved_model(const ModelLayout& layout, const float* params,
                         config_json(layout, config, dataset, last));
 }
 
+void ModelDir::write_pictures(const std::string& loss_svg, const GrayImage& reconstructions) const {
+  write_file_atomically(loss_curve_file(), loss_svg);
+  write_file_atomically(reconstructions_file(), encode_png(reconstructions));
+}
+
 void ModelDir::write_metrics(const std::vector<EpochMetrics>& epochs) const {
   std::string lines;
   for (const EpochMetrics& m : epochs) lines += metrics_json_line(m);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "io/png.h"
 #include "model/layout.h"
 #include "train/train_config.h"
 
@@ -32,6 +33,10 @@ class ModelDir {
   void write_saved_model(const ModelLayout& layout, const float* params, const TrainConfig& config,
                          const std::string& dataset, const EpochMetrics& last) const;
   void write_metrics(const std::vector<EpochMetrics>& epochs) const;
+  // loss.svg and reconstructions.png, each replaced atomically.
+  void write_pictures(const std::string& loss_svg, const GrayImage& reconstructions) const;
+  std::filesystem::path loss_curve_file() const { return root_ / "loss.svg"; }
+  std::filesystem::path reconstructions_file() const { return root_ / "reconstructions.png"; }
 
  private:
   std::filesystem::path root_;

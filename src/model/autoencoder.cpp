@@ -143,6 +143,15 @@ void Autoencoder::apply_adam(const float* alpha) {
   backend_.adam(a, layout_.param_count);
 }
 
+std::vector<float> Autoencoder::reconstruct(const DeviceImages& images, const std::uint32_t* rows,
+                                            int count) {
+  transpose_weights();
+  forward(images, rows, count);
+  std::vector<float> out(std::size_t(count) * std::size_t(layout_.shape.input));
+  backend_.download(out.data(), activations_.back(), out.size() * sizeof(float));
+  return out;
+}
+
 double Autoencoder::sum_squared_error(const DeviceImages& images, const std::uint32_t* rows,
                                       int count) {
   double total = 0.0;

@@ -9,6 +9,7 @@
 #include "io/checkpoint.h"
 #include "io/model_dir.h"
 #include "io/safetensors.h"
+#include "io/saved_model.h"
 #include "model/autoencoder.h"
 #include "report/console.h"
 #include "report/fetch_progress.h"
@@ -31,14 +32,6 @@ std::string epochs_trained(int epochs) {
   return std::to_string(epochs) + (epochs == 1 ? " epoch trained" : " epochs trained");
 }
 
-std::string read_text(const std::filesystem::path& path, const std::string& missing_hint) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec))
-    throw RuntimeFailure(path.string() + ": does not exist" + missing_hint);
-  const std::vector<std::uint8_t> bytes = read_whole_file(path);
-  return std::string(bytes.begin(), bytes.end());
-}
-
 ModelToEvaluate load_checkpoint_to_evaluate(const EvalConfig& config) {
   std::filesystem::path file = *config.checkpoint;
   std::error_code ec;
@@ -50,7 +43,7 @@ ModelToEvaluate load_checkpoint_to_evaluate(const EvalConfig& config) {
   ModelToEvaluate model;
   model.file = file;
   model.is_checkpoint = true;
-  Checkpoint checkpoint = decode_checkpoint(read_text(file, " (--checkpoint)"), file.string());
+  Checkpoint checkpoint = decode_checkpoint(read_text_file(file, " (--checkpoint)"), file.string());
   model.spec = spec_from_fingerprint(checkpoint, file.string());
   model.values = std::move(checkpoint.state);
   model.progress = checkpoint.cursor > 0
@@ -61,17 +54,13 @@ ModelToEvaluate load_checkpoint_to_evaluate(const EvalConfig& config) {
 }
 
 ModelToEvaluate load_saved_model_to_evaluate(const EvalConfig& config) {
-  const std::filesystem::path dir = std::filesystem::path(config.model_dir) / "saved_model";
-  const std::string hint =
-      " (train into --model-dir " + config.model_dir + " first, or pass --checkpoint)";
+  SavedModel saved =
+      load_saved_model(config.model_dir, " (train into --model-dir " + config.model_dir +
+                                             " first, or pass --checkpoint)");
   ModelToEvaluate model;
-  model.file = dir / "model.safetensors";
-  const std::filesystem::path config_file = dir / "config.json";
-  model.spec = parse_config_json(read_text(config_file, hint), config_file.string());
-  const std::string bytes = read_text(model.file, hint);
-  const SafetensorsFile tensors = decode_safetensors(bytes, model.file.string());
-  model.values =
-      params_from_safetensors(tensors, make_layout(model.spec.shape), model.file.string());
+  model.file = saved.file;
+  model.spec = saved.spec;
+  model.values = std::move(saved.params);
   model.progress = epochs_trained(model.spec.epochs);
   return model;
 }

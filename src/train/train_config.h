@@ -12,6 +12,8 @@
 
 namespace trainer {
 
+enum class LogFormat { text, json };
+
 struct TrainConfig {
   int epochs = 2;  // total target
   std::string model_dir = "model";
@@ -29,6 +31,9 @@ struct TrainConfig {
   bool fresh = false;        // ignore (and, once a new one is written, remove) old checkpoints
   int keep_checkpoints = 3;
   int checkpoint_every = 0;  // steps; 0: at the end of each epoch only
+  LogFormat log_format = LogFormat::text;
+  bool quiet = false;
+  std::optional<double> progress_interval;  // seconds; else the format's default
 };
 
 }  // namespace trainer

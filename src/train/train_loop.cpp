@@ -17,6 +17,8 @@
 #include "model/init.h"
 #include "report/console.h"
 #include "report/fetch_progress.h"
+#include "report/pictures.h"
+#include "report/train_reporter.h"
 #include "train/evaluate.h"
 #include "train/interrupt.h"
 #include "train/resume.h"
@@ -79,9 +81,12 @@ void run_training(const TrainConfig& config, std::ostream& out) {
 
   // Checks that need no I/O first; the model directory is made only once the data is good, so a
   // failed start leaves nothing behind.
+  const std::unique_ptr<TrainReporter> report =
+      make_train_reporter(config.log_format, config.quiet, stdout_is_terminal(),
+                          config.progress_interval, out, std::cerr);
   BackendChoice choice = make_backend({config.device, config.threads});
   std::unique_ptr<Backend>& backend = choice.backend;
-  if (!choice.note.empty()) out << choice.note << "; using the CPU" << std::endl;
+  if (!choice.note.empty()) report->message(choice.note + "; using the CPU");
   // A flag that contradicts the checkpoint is a usage error: say so before fetching any data.
   const std::filesystem::path checkpoints_dir =
       std::filesystem::path(config.model_dir) / "checkpoints";
@@ -94,7 +99,7 @@ void run_training(const TrainConfig& config, std::ostream& out) {
   // An unwritable or vanishing model directory is found out before any data is fetched.
   require_writable_directory(config.model_dir, "--model-dir " + config.model_dir,
                              [](int error) { return permission_hint("--model-dir", error); });
-  ConsoleFetchReporter reporter(out, std::cerr, stdout_is_terminal());
+  FetchReporter& reporter = report->fetch_reporter();
   if (vanishes_with_container(config.model_dir)) {
     reporter.warning("--model-dir " + config.model_dir +
                      " is in the container's own filesystem: the model and checkpoints vanish "
@@ -139,6 +144,12 @@ void run_training(const TrainConfig& config, std::ostream& out) {
   }
   model.upload_state(resume ? resume->checkpoint.state : initial_state(layout, config.seed));
 
+  // The reconstruction grid's originals: the first test images, kept on the host.
+  const int grid_count = std::min(kGridImages, test_count);
+  const int image_rows = data.test_images.rows, image_cols = data.test_images.cols;
+  const std::vector<std::uint8_t> grid_originals(
+      data.test_images.pixels.begin(),
+      data.test_images.pixels.begin() + std::ptrdiff_t(grid_count) * shape.input);
   const DeviceImages train = upload_images(*backend, std::move(data.train_images), train_count);
   const EvalSet test = upload_eval_set(*backend, std::move(data.test_images), test_count);
   const int steps_per_epoch = schedule.steps_per_epoch;
@@ -152,8 +163,7 @@ void run_training(const TrainConfig& config, std::ostream& out) {
 
   if (resume) {
     if (start.epoch >= config.epochs) {
-      out << model_dir.root().string() << " is already trained for " << start.epoch
-          << " epochs (--epochs " << config.epochs << "): nothing to do" << std::endl;
+      report->already_trained(model_dir.root(), start.epoch);
       // Rewritten in case the run stopped between its checkpoint and its saved model; a
       // checkpoint inside a later epoch is not a trained epoch, and that model is already saved.
       if (!history.empty() && resume->checkpoint.cursor == 0) {
@@ -161,18 +171,33 @@ void run_training(const TrainConfig& config, std::ostream& out) {
                                     history.back());
         model_dir.write_metrics(history);
       }
-      print_saved(out, model_dir.saved_model_file());
+      report->finished(model_dir.saved_model_file());
       return;
     }
-    out << "resuming at epoch " << start.epoch + 1 << ", step " << resume->checkpoint.step;
-    if (start.step_in_epoch > 0)
-      out << " (image " << resume->checkpoint.cursor << " of " << train_count << ")";
-    out << " from " << resume->file.string() << std::endl;
   }
   // From here on a signal stops the run at the next step boundary with a checkpoint.
   InterruptGuard interrupts;
-  print_start(out, data.name, train_count, test_count, backend->description(), config.epochs,
-              model_dir.root(), seconds_since_process_start());
+  RunStart run_start;
+  run_start.dataset = data.name;
+  run_start.device = backend->description();
+  run_start.model_dir = model_dir.root().string();
+  run_start.train_images = train_count;
+  run_start.test_images = test_count;
+  run_start.epochs = config.epochs;
+  run_start.ready_seconds = seconds_since_process_start();
+  if (resume) {
+    run_start.resumed_from = resume->file.string();
+    run_start.start_epoch = start.epoch + 1;
+    run_start.start_step = resume->checkpoint.step;
+    run_start.start_image = resume->checkpoint.cursor;
+  }
+  report->started(run_start);
+  std::uint32_t* grid_rows = backend->allocate_array<std::uint32_t>(std::size_t(grid_count));
+  {
+    std::vector<std::uint32_t> rows(static_cast<std::size_t>(grid_count));
+    for (int i = 0; i < grid_count; ++i) rows[std::size_t(i)] = std::uint32_t(i);
+    backend->upload(grid_rows, rows.data(), rows.size() * sizeof(std::uint32_t));
+  }
 
   const double values_per_epoch = double(train_count) * shape.input;
   bool first_checkpoint = true;
@@ -183,6 +208,7 @@ void run_training(const TrainConfig& config, std::ostream& out) {
     const std::filesystem::path file = save_checkpoint(
         checkpoints_dir, checkpoint, config.keep_checkpoints, config.fresh && first_checkpoint);
     first_checkpoint = false;
+    report->checkpoint_saved(file, checkpoint.step);
     return std::make_pair(file, std::move(checkpoint.state));
   };
   auto stop_if_interrupted = [&](const std::filesystem::path& saved, const std::string& where) {
@@ -208,6 +234,14 @@ void run_training(const TrainConfig& config, std::ostream& out) {
     backend->upload(order, host_order.data(), host_order.size() * sizeof(std::uint32_t));
     backend->upload(step_sizes, host_step_sizes.data(), host_step_sizes.size() * sizeof(float));
     int summed = s;  // host_sse[summed..s) not yet added to sse
+    // Adds the batch losses of steps [summed, s) to sse, in step order.
+    auto collect_losses = [&] {
+      backend->download(host_sse.data() + summed, batch_sse + summed,
+                        std::size_t(s - summed) * sizeof(float));
+      for (; summed < s; ++summed) sse += double(host_sse[std::size_t(summed)]);
+    };
+    const int first_step = s;
+    auto last_report = started;
     while (s < steps_per_epoch) {
       const int end = segment_end(schedule, epoch_first_step, s);
       backend->run_recorded("steps " + std::to_string(s) + ".." + std::to_string(end), [&] {
@@ -219,11 +253,26 @@ void run_training(const TrainConfig& config, std::ostream& out) {
       });
       s = end;
       if (s == steps_per_epoch) break;
+      const auto now = std::chrono::steady_clock::now();
+      if (report->wants_progress(std::chrono::duration<double>(now - last_report).count())) {
+        last_report = now;
+        collect_losses();
+        const double seconds = seconds_since(started);
+        const int images_done = std::min(s * max_batch, train_count);
+        StepProgress p;
+        p.epoch = epoch + 1;
+        p.epochs = config.epochs;
+        p.step = s;
+        p.steps = steps_per_epoch;
+        p.global_step = epoch_first_step + s;
+        p.loss = sse / (double(images_done) * shape.input);
+        p.images_per_second = seconds > 0 ? (s - first_step) * double(max_batch) / seconds : 0;
+        p.eta_seconds = seconds * (steps_per_epoch - s) / std::max(1, s - first_step);
+        report->progress(p);
+      }
       const std::int64_t step = epoch_first_step + s;
       if (checkpoint_due(schedule, step) || InterruptGuard::pending()) {
-        backend->download(host_sse.data() + summed, batch_sse + summed,
-                          std::size_t(s - summed) * sizeof(float));
-        for (; summed < s; ++summed) sse += double(host_sse[std::size_t(summed)]);
+        collect_losses();
         Checkpoint checkpoint;
         checkpoint.step = step;
         checkpoint.epoch = epoch;
@@ -234,10 +283,8 @@ void run_training(const TrainConfig& config, std::ostream& out) {
                                                         " at step " + std::to_string(step));
       }
     }
-    backend->download(host_sse.data() + summed, batch_sse + summed,
-                      std::size_t(steps_per_epoch - summed) * sizeof(float));
     // Keras' epoch loss: the batch-size-weighted mean of the batch losses, added in step order.
-    for (; summed < steps_per_epoch; ++summed) sse += double(host_sse[std::size_t(summed)]);
+    collect_losses();
     EpochMetrics metrics;
     metrics.seconds = earlier_seconds + seconds_since(started);
     metrics.epoch = epoch + 1;
@@ -246,7 +293,7 @@ void run_training(const TrainConfig& config, std::ostream& out) {
     metrics.test_loss = mean_squared_error(model, test);
     metrics.images_per_second = metrics.seconds > 0 ? train_count / metrics.seconds : 0.0;
     history.push_back(metrics);
-    print_epoch(out, metrics, config.epochs);
+    report->epoch_done(metrics, config.epochs);
 
     Checkpoint checkpoint;
     checkpoint.step = metrics.step;
@@ -254,10 +301,14 @@ void run_training(const TrainConfig& config, std::ostream& out) {
     const auto [file, state] = save(checkpoint);
     model_dir.write_saved_model(layout, state.data(), config, data.name, metrics);
     model_dir.write_metrics(history);
+    model_dir.write_pictures(
+        loss_curve_svg(history, data.name + ", " + model_dir.root().string()),
+        reconstruction_grid(grid_originals, model.reconstruct(test.images, grid_rows, grid_count),
+                            grid_count, image_rows, image_cols));
     if (epoch + 1 < config.epochs)
       stop_if_interrupted(file, "after epoch " + std::to_string(epoch + 1));
   }
-  print_saved(out, model_dir.saved_model_file());
+  report->finished(model_dir.saved_model_file());
 }
 
 }  // namespace trainer
