@@ -183,20 +183,19 @@ std::variant<BenchConfig, ShowHelp> parse_bench_args(const std::vector<std::stri
   options.positional_help("");
   auto text = [] { return cxxopts::value<std::string>(); };
   auto add = options.add_options();
-  add("device", "auto|cpu|cuda", text()->default_value("auto"));
-  add("threads", "CPU threads (1..1024; default: every usable core)", text());
   add("batch-size", "Images per step (1..60000)", text()->default_value("256"));
   add("images", "Synthetic training images per epoch (1..1000000)", text()->default_value("60000"));
   add("epochs", "Timed epochs, after one warm-up epoch (1..100)", text()->default_value("3"));
   add("json", "Print one JSON object instead of tables");
   add("h,help", "Show this help");
+  add_backend_flags(options);
   const cxxopts::ParseResult result = parse_flags(options, "trainer bench", args);
   if (result.count("help")) return ShowHelp{options.help()};
   auto value = [&](const char* flag) { return result[flag].as<std::string>(); };
   BenchConfig config;
-  config.device = parse_device_flag(value("device"));
-  if (result.count("threads"))
-    config.threads = int(parse_integer_flag("threads", value("threads"), 1, 1024));
+  const BackendRequest backend = parse_backend_flags(result);
+  config.device = backend.device;
+  config.threads = backend.threads;
   config.batch_size = int(parse_integer_flag("batch-size", value("batch-size"), 1, 60000));
   config.images = int(parse_integer_flag("images", value("images"), 1, 1000000));
   config.epochs = int(parse_integer_flag("epochs", value("epochs"), 1, 100));

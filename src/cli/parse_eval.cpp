@@ -21,9 +21,8 @@ std::variant<EvalConfig, ShowHelp> parse_eval_args(const std::vector<std::string
       text());
   add("dataset", "Test on this dataset's test set (default: the one the model was trained on)",
       text());
-  add("device", "auto|cpu|cuda", text()->default_value("auto"));
-  add("threads", "CPU threads (1..1024; default: every usable core)", text());
   add("h,help", "Show this help");
+  add_backend_flags(options);
   add_data_flags(options);
   const cxxopts::ParseResult result = parse_flags(options, "trainer eval", args);
   if (result.count("help"))
@@ -36,9 +35,9 @@ std::variant<EvalConfig, ShowHelp> parse_eval_args(const std::vector<std::string
     config.checkpoint = parse_path_flag("checkpoint", value("checkpoint"));
   if (result.count("dataset"))
     config.dataset = parse_choice_flag("dataset", value("dataset"), dataset_names());
-  config.device = parse_device_flag(value("device"));
-  if (result.count("threads"))
-    config.threads = int(parse_integer_flag("threads", value("threads"), 1, 1024));
+  const BackendRequest backend = parse_backend_flags(result);
+  config.device = backend.device;
+  config.threads = backend.threads;
   DataFlags data = parse_data_flags(result);
   config.data_dir = data.data_dir;
   config.fetch = data.fetch;

@@ -1,5 +1,6 @@
 #include "cli/parse_flags.h"
 
+#include "cli/options.h"
 #include "util/errors.h"
 
 namespace trainer {
@@ -19,6 +20,22 @@ cxxopts::ParseResult parse_flags(cxxopts::Options& options, const std::string& p
                      " --help)");
   }
   return result;
+}
+
+void add_backend_flags(cxxopts::Options& options) {
+  options.add_options()("device", "auto|cpu|cuda (auto: a usable CUDA GPU, else the CPU)",
+                        cxxopts::value<std::string>()->default_value("auto"))(
+      "threads", "CPU threads (1..1024; default: every usable core)",
+      cxxopts::value<std::string>());
+}
+
+BackendRequest parse_backend_flags(const cxxopts::ParseResult& result) {
+  BackendRequest request;
+  request.device = parse_device_flag(result["device"].as<std::string>());
+  if (result.count("threads"))
+    request.threads =
+        int(parse_integer_flag("threads", result["threads"].as<std::string>(), 1, 1024));
+  return request;
 }
 
 }  // namespace trainer

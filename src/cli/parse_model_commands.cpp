@@ -26,9 +26,8 @@ std::variant<ReconstructConfig, ShowHelp> parse_reconstruct_args(
       "FILE.png: the 2 x count grid, each image 4x enlarged; FILE.npy: float32 [count, pixels], "
       "the model's outputs",
       text()->default_value("reconstructions.png"));
-  add("device", "auto|cpu|cuda", text()->default_value("auto"));
-  add("threads", "CPU threads (1..1024; default: every usable core)", text());
   add("h,help", "Show this help");
+  add_backend_flags(options);
   add_data_flags(options);
   const cxxopts::ParseResult result = parse_flags(options, "trainer reconstruct", args);
   if (result.count("help"))
@@ -42,9 +41,9 @@ std::variant<ReconstructConfig, ShowHelp> parse_reconstruct_args(
     throw UsageError("--out " + config.out + ": the name must end in .png or .npy");
   config.count = int(
       parse_integer_flag("count", value("count"), 1, extension == ".png" ? kMaxGridImages : 60000));
-  config.device = parse_device_flag(value("device"));
-  if (result.count("threads"))
-    config.threads = int(parse_integer_flag("threads", value("threads"), 1, 1024));
+  const BackendRequest backend = parse_backend_flags(result);
+  config.device = backend.device;
+  config.threads = backend.threads;
   DataFlags data = parse_data_flags(result);
   config.data_dir = data.data_dir;
   config.fetch = data.fetch;

@@ -29,9 +29,6 @@ cxxopts::Options train_options() {
   add("code", "Width of the code layer (1..4096)", text()->default_value("128"));
   add("output-activation", "relu|sigmoid", text()->default_value("relu"));
   add("seed", "Seeds initialisation and shuffling (0..2^64-1)", text()->default_value("42"));
-  add("device", "auto|cpu|cuda (auto: a usable CUDA GPU, else the CPU)",
-      text()->default_value("auto"));
-  add("threads", "CPU threads (1..1024; default: every usable core)", text());
   add("no-shuffle", "Visit images in file order every epoch");
   add("limit", "Train on the first N images and test on the first min(N, 10000) (1..60000)",
       text());
@@ -55,6 +52,7 @@ cxxopts::Options train_options() {
   add("quiet", "Print nothing but errors and warnings (on stderr)");
   add("h,help", "Show this help");
   add("version", "Print version and build information");
+  add_backend_flags(options);
   add_data_flags(options);
   return options;
 }
@@ -100,9 +98,9 @@ std::variant<TrainConfig, ShowHelp, ShowVersion> parse_train_args(
           ? Activation::relu
           : Activation::sigmoid;
   config.seed = parse_unsigned_flag("seed", value("seed"));
-  config.device = parse_device_flag(value("device"));
-  if (result.count("threads"))
-    config.threads = int(parse_integer_flag("threads", value("threads"), 1, 1024));
+  const BackendRequest backend = parse_backend_flags(result);
+  config.device = backend.device;
+  config.threads = backend.threads;
   config.shuffle = result.count("no-shuffle") == 0;
   config.fresh = result.count("fresh") != 0;
   config.keep_checkpoints =
