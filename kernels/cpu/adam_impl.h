@@ -50,8 +50,11 @@ inline __m512 tiny_moment_fused(__m512 g, __m512 m, std::int64_t c, int shift,
   __m256i halves[2];
   overflow = 0;
   for (int h = 0; h < 2; ++h) {
-    const __m512i km64 = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(km, h));
-    const __m512i kd64 = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(kd, h));
+    // The extract's lane index must be an immediate, also where the loop is not unrolled (-O2).
+    const __m512i km64 =
+        _mm512_cvtepi32_epi64(h ? _mm512_extracti64x4_epi64(km, 1) : _mm512_castsi512_si256(km));
+    const __m512i kd64 =
+        _mm512_cvtepi32_epi64(h ? _mm512_extracti64x4_epi64(kd, 1) : _mm512_castsi512_si256(kd));
     const __m512i n =
         _mm512_add_epi64(_mm512_mullo_epi64(kd64, big_c), _mm512_sll_epi64(km64, count));
     const __m512i abs_n = _mm512_abs_epi64(n);

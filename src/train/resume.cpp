@@ -8,17 +8,20 @@ namespace trainer {
 std::optional<ResumePoint> find_resume_point(const std::filesystem::path& checkpoints_dir,
                                              const TrainConfig& config, std::ostream& err) {
   const std::vector<std::filesystem::path> files = list_checkpoints(checkpoints_dir);
-  std::string newest_problem;
+  // Damaged checkpoints are reported as warnings only when an older one is used instead; when none
+  // is valid, the one error line names the newest and its problem.
+  std::vector<std::string> problems;
   for (const std::filesystem::path& file : files) {
     ResumePoint point;
     try {
       const std::vector<std::uint8_t> bytes = read_whole_file(file);
       point.checkpoint = decode_checkpoint(std::string(bytes.begin(), bytes.end()), file.string());
     } catch (const RuntimeFailure& e) {
-      err << "trainer: warning: " << e.what() << "; trying the previous checkpoint" << std::endl;
-      if (newest_problem.empty()) newest_problem = e.what();
+      problems.push_back(e.what());
       continue;
     }
+    for (const std::string& problem : problems)
+      err << "trainer: warning: " << problem << "; using the previous checkpoint" << std::endl;
     point.file = file;
     const auto expected = run_fingerprint(config);
     for (const auto& [flag, value] : point.checkpoint.fingerprint) {
@@ -33,7 +36,7 @@ std::optional<ResumePoint> find_resume_point(const std::filesystem::path& checkp
   }
   if (!files.empty()) {
     throw RuntimeFailure(checkpoints_dir.string() + ": no valid checkpoint (newest: " +
-                         newest_problem + "); pass --fresh to start over");
+                         problems.front() + "); pass --fresh to start over");
   }
   return std::nullopt;
 }

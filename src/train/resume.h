@@ -16,7 +16,7 @@ struct ResumePoint {
   std::filesystem::path file;
 };
 
-// The newest checkpoint that decodes; each damaged newer one is reported on `err` and skipped.
+// The newest checkpoint that decodes; each damaged newer one is skipped and reported on `err`.
 // Throws UsageError naming the first flag whose value differs from the checkpoint's, and
 // RuntimeFailure when checkpoints exist but none is valid.
 std::optional<ResumePoint> find_resume_point(const std::filesystem::path& checkpoints_dir,

@@ -86,6 +86,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         if mode == "endless":
             body = body + bytes(3 << 20)
+        if mode == "bigheader":  # one header line of 20 kB, beyond any sane server's
+            self.send_response(200)
+            self.send_header("X-Padding", "x" * 20000)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if mode == "shortlength":  # announces half the file, sends all of it
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body) // 2))
+            self.end_headers()
+            self.wfile.write(body)
+            self.close_connection = True
+            return
         if mode == "wrong":
             body = gzip.compress(b"this is not the dataset\n" * 1000, mtime=0)
         if mode in ("chunked", "cut", "endless"):

@@ -129,9 +129,13 @@ def signal_as_pid1(checks, scratch):
                  f"SIGTERM to the trainer as pid 1 outside training: exit {proc.returncode}")
 
 
-def kill_loop(checks, scratch, reference, kills_wanted, rng):
+def kill_loop(checks, scratch, reference, kills_wanted, rng, straight_seconds):
     """Runs, kills -9 at a random moment and reruns until a run finishes; repeats until
-    `kills_wanted` kills have landed. Every finished model must equal the uninterrupted one."""
+    `kills_wanted` kills have landed. Every finished model must equal the uninterrupted one.
+    The moment is drawn from the first 60% of an uninterrupted run's time (at least 1.2 s), so
+    that a slow build (sanitizers) still gets past its start-up; after 8 kills in one cycle the
+    run is left to finish, so that the loop always ends."""
+    window = max(1.2, 0.6 * straight_seconds)
     args_for = lambda d: RUN + ["--epochs", "2", "--checkpoint-every", "16", "--model-dir", d]
     kills = cycles = identical = 0
     problems = []
@@ -139,13 +143,15 @@ def kill_loop(checks, scratch, reference, kills_wanted, rng):
     while kills < kills_wanted:
         cycles += 1
         model_dir = os.path.join(scratch, f"kill-{cycles}")
+        kills_this_cycle = 0
         while True:
             proc = start(args_for(model_dir))
-            time.sleep(rng.uniform(0.0, 1.2))
-            if proc.poll() is None:
+            time.sleep(rng.uniform(0.0, window))
+            if proc.poll() is None and kills_this_cycle < 8:
                 proc.kill()
                 kills += 1
-            out, err = proc.communicate(timeout=120)
+                kills_this_cycle += 1
+            out, err = proc.communicate(timeout=max(120, 3 * straight_seconds))
             if proc.returncode not in (0, -signal.SIGKILL) or err.strip():
                 problems.append(f"cycle {cycles}: code {proc.returncode}: {err.strip()[:200]}")
             if proc.returncode == 0:
@@ -260,7 +266,9 @@ def main():
     checks = Checks()
     scratch = temp_dir("interrupt")
     reference_dir = os.path.join(scratch, "straight")
+    straight_started = time.monotonic()
     checks.check(run(RUN + ["--epochs", "2", "--model-dir", reference_dir]).returncode == 0, "2 epochs straight")
+    straight_seconds = time.monotonic() - straight_started
     reference = model_bytes(reference_dir)
     if options.only != "kill":
         mid_epoch_resume(checks, scratch, reference, losses(reference_dir))
@@ -269,7 +277,7 @@ def main():
         full_disk(checks, scratch, reference_dir)
         concurrent_run_refused(checks, scratch)
         signal_as_pid1(checks, scratch)
-    kill_loop(checks, scratch, reference, options.kills, rng)
+    kill_loop(checks, scratch, reference, options.kills, rng, straight_seconds)
     shutil.rmtree(scratch)
     checks.finish()
 

@@ -1,0 +1,264 @@
+"""The bad-input matrix (README "Failure behaviour"): flags, files, directories and the network,
+each case run against a sandbox holding a good trained model and a good data cache. Every case
+asserts the exit code, exactly one stderr line "trainer: ..." that names the thing and the cause,
+no death by signal, no temporary or half-written file left, no new file where none should be (an
+empty .lock file aside), and every file that was there before byte-identical afterwards (SHA-256
+of the whole sandbox)."""
+import fcntl
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from common import DATA_DIR, TRAINER, Checks, run, temp_dir  # noqa: E402
+
+try:
+    from fixture_servers import Fixture  # noqa: E402
+except ImportError:  # pragma: no cover
+    Fixture = None
+
+
+def snapshot(root):
+    """{relative path: sha256} of every file below root (links not followed)."""
+    files = {}
+    for base, dirs, names in os.walk(root):
+        for name in names:
+            path = os.path.join(base, name)
+            if os.path.islink(path) or not os.path.isfile(path):
+                continue
+            with open(path, "rb") as f:
+                files[os.path.relpath(path, root)] = hashlib.sha256(f.read()).hexdigest()
+    return files
+
+
+def can_unshare():
+    return shutil.which("unshare") and subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "true"], capture_output=True).returncode == 0
+
+
+class Matrix:
+    def __init__(self, checks, root):
+        self.checks = checks
+        self.root = root
+        self.cases = 0
+
+    def case(self, name, args, code, needles, env=None, allowed_changes=(), wrap=None, setup=None):
+        """Runs `trainer args`; see the module docstring for what is asserted. allowed_changes: paths
+        (relative to the sandbox) the case may change or remove (the bad input itself)."""
+        if setup:
+            setup()
+        before = snapshot(self.root)
+        command = [TRAINER] + args
+        if wrap:
+            command = wrap(command)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                                env=dict(os.environ, **(env or {})))
+        after = snapshot(self.root)
+        lines = result.stderr.splitlines()
+        changed = [p for p, h in before.items() if after.get(p) != h and p not in allowed_changes]
+        # An empty .lock file (the cache's or model dir's advisory lock) may be left: it holds no data.
+        added = [p for p in after if p not in before
+                 and not (os.path.basename(p) == ".lock" and os.path.getsize(os.path.join(self.root, p)) == 0)]
+        temporaries = [p for p in after if ".tmp." in os.path.basename(p)]
+        problems = []
+        if result.returncode != code:
+            problems.append(f"exit {result.returncode}, expected {code}")
+        if result.returncode < 0:
+            problems.append(f"killed by signal {-result.returncode}")
+        if len(lines) != 1 or not lines[0].startswith("trainer: "):
+            problems.append(f"{len(lines)} stderr lines")
+        missing = [n for n in needles if not any(n in line for line in lines)]
+        if missing:
+            problems.append(f"stderr lacks {missing}")
+        if changed:
+            problems.append(f"changed {changed[:3]}")
+        if added:
+            problems.append(f"new files {added[:3]}")
+        if temporaries:
+            problems.append(f"temporaries {temporaries[:3]}")
+        self.cases += 1
+        self.checks.check(not problems, f"{name}: {'; '.join(problems) + ' | ' if problems else ''}"
+                                        f"exit {result.returncode}: {result.stderr.strip()[:220]}")
+
+
+def copy_model(src, dst):
+    shutil.rmtree(dst, ignore_errors=True)
+    shutil.copytree(src, dst)
+    lock = os.path.join(dst, ".lock")
+    if os.path.exists(lock):
+        os.remove(lock)
+
+
+def main():
+    checks = Checks()
+    root = temp_dir("bad-inputs")
+    data = os.path.join(root, "data")
+    model = os.path.join(root, "model")
+    # The good state every case starts from: a managed cache made from Debian's copy, and a model
+    # trained for one epoch.
+    prepared = run(["download", "--dataset", "fashion-mnist", "--data-dir", data, "--offline",
+                    "--mirror", "file://" + os.path.abspath(DATA_DIR) + "/", "--no-catalog-mirrors"])
+    train = ["--dataset", "fashion-mnist", "--data-dir", data, "--limit", "256", "--batch-size", "64"]
+    trained = run(train + ["--epochs", "1", "--model-dir", model, "--quiet"])
+    if not checks.check(prepared.returncode == 0 and trained.returncode == 0,
+                        f"sandbox prepared: {prepared.stderr.strip()} {trained.stderr.strip()}"):
+        checks.finish()
+    os.remove(os.path.join(model, ".lock"))
+    new_model = os.path.join(root, "new-model")  # must never be created by a failing run
+    m = Matrix(checks, root)
+    base = train + ["--model-dir", new_model]
+
+    # ---- flags: exit 2 before anything is read or written ----
+    for flag, value, needle in [
+            ("--epochs", "-1", "whole number"), ("--epochs", "99999999999999999999", "whole number"),
+            ("--epochs", "1e3", "whole number"), ("--batch-size", "0", "whole number"),
+            ("--batch-size", "60001", "whole number"), ("--learning-rate", "nan", "--learning-rate"),
+            ("--learning-rate", "-0.1", "--learning-rate"), ("--threads", "0", "whole number"),
+            ("--threads", "many", "whole number"), ("--seed", "-1", "--seed"), ("--dataset", "cifar10", "one of"),
+            ("--output-activation", "tanh", "one of"), ("--hidden", "0", "whole number"),
+            ("--limit", "0", "whole number"), ("--checkpoint-every", "0", "whole number"),
+            ("--keep-checkpoints", "0", "whole number"), ("--log-format", "yaml", "one of"),
+            ("--progress-interval", "0", "--progress-interval"), ("--timeout", "-1", "--timeout"),
+            ("--mirror", "ftp://example.com/", "--mirror"), ("--device", "tpu", "one of"),
+            ("--retries", "11", "whole number")]:
+        m.case(f"{flag} {value}", base + [flag, value], 2, [flag, needle])
+    m.case("unknown flag", base + ["--bogus"], 2, ["bogus"])
+    m.case("unknown command", ["frobnicate"], 2, ["unknown command 'frobnicate'"])
+    m.case("stray argument", base + ["extra"], 2, ["unexpected argument 'extra'"])
+    m.case("TRAINER_SIMD unknown", base + ["--epochs", "1"], 2, ["TRAINER_SIMD=avx9000"],
+           env={"TRAINER_SIMD": "avx9000"})
+    m.case("TRAINER_MIRROR bad URL", base + ["--epochs", "1"], 2, ["TRAINER_MIRROR"],
+           env={"TRAINER_MIRROR": "gopher://x/"})
+    m.case("flag that contradicts the checkpoint", train + ["--epochs", "2", "--model-dir", model, "--hidden", "64"],
+           2, ["--hidden", "64", "128"])
+
+    # ---- directories ----
+    a_file = os.path.join(root, "a-file")
+    with open(a_file, "w") as f:
+        f.write("not a directory\n")
+    m.case("--model-dir is a file", train + ["--epochs", "1", "--model-dir", a_file], 1, [a_file, "not a directory"])
+    m.case("--model-dir below a file", train + ["--epochs", "1", "--model-dir", os.path.join(a_file, "sub")], 1,
+           [a_file, "not a directory"])
+    m.case("--data-dir is a file", ["--dataset", "fashion-mnist", "--data-dir", a_file, "--model-dir", new_model], 1,
+           [a_file, "not a directory"])
+    held = open(os.path.join(model, ".lock"), "a")
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    m.case("model dir in use by another trainer", train + ["--epochs", "2", "--model-dir", model], 1,
+           [model, "another trainer is using this model directory"])
+    held.close()
+    if can_unshare():
+        ro = os.path.join(root, "read-only")
+        os.makedirs(ro)
+        m.case("--model-dir on a read-only mount", train + ["--epochs", "1", "--model-dir", os.path.join(ro, "m")], 1,
+               ["--model-dir", "Read-only file system"],
+               wrap=lambda c: ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                               f'mount --bind "{ro}" "{ro}" && mount -o remount,bind,ro "{ro}" && exec "$@"', "sh"]
+               + c)
+        full = os.path.join(root, "full-disk")
+        os.makedirs(full)
+        # 600 kB of tmpfs: the data loads, the model dir is made, the first checkpoint (2.8 MB) cannot.
+        m.case("--model-dir on a full disk", train + ["--epochs", "1", "--model-dir", full], 1,
+               [full, "No space left on device"],
+               wrap=lambda c: ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                               f'mount -t tmpfs -o size=600k tmpfs "{full}" && exec "$@"', "sh"] + c)
+    else:
+        print("note: unshare -m is not permitted here: the read-only and full-disk cases are skipped")
+
+    # ---- damaged files ----
+    damaged = os.path.join(root, "damaged")
+    checkpoint_name = sorted(os.listdir(os.path.join(model, "checkpoints")))[-1]
+
+    def damage(relative, edit):
+        def setup():
+            copy_model(model, damaged)
+            path = os.path.join(damaged, relative)
+            with open(path, "rb") as f:
+                content = f.read()
+            with open(path, "wb") as f:
+                f.write(edit(content))
+        return setup
+
+    truncate = lambda b: b[:len(b) // 2]  # noqa: E731
+    flip = lambda b: b[:len(b) // 2] + bytes([b[len(b) // 2] ^ 0x40]) + b[len(b) // 2 + 1:]  # noqa: E731
+    ckpt = os.path.join("checkpoints", checkpoint_name)
+    m.case("the only checkpoint truncated", train + ["--epochs", "2", "--model-dir", damaged], 1,
+           ["no valid checkpoint", "truncated"], setup=damage(ckpt, truncate))
+    m.case("the only checkpoint corrupted", train + ["--epochs", "2", "--model-dir", damaged], 1,
+           ["no valid checkpoint", "checksum"], setup=damage(ckpt, flip))
+    m.case("eval --checkpoint truncated", ["eval", "--model-dir", damaged, "--checkpoint", checkpoint_name,
+                                            "--data-dir", data], 1, [checkpoint_name], setup=damage(ckpt, truncate))
+    m.case("eval --checkpoint missing", ["eval", "--model-dir", model, "--checkpoint", "nope.ckpt", "--data-dir", data],
+           1, ["nope.ckpt", "does not exist"])
+    safetensors = os.path.join("saved_model", "model.safetensors")
+    m.case("eval, model.safetensors truncated", ["eval", "--model-dir", damaged, "--data-dir", data], 1,
+           ["model.safetensors"], setup=damage(safetensors, truncate))
+
+    def huge_header(b):
+        return struct.pack("<Q", 1 << 60) + b[8:]
+
+    def overlapping(b):
+        (n,) = struct.unpack("<Q", b[:8])
+        header = json.loads(b[8:8 + n])
+        # Two tensors of one shape (128 x 128) pointed at the same bytes.
+        header["decoder.0.weight"]["data_offsets"] = header["encoder.2.weight"]["data_offsets"]
+        text = json.dumps(header).encode()
+        text += b" " * ((8 - len(text) % 8) % 8)
+        return struct.pack("<Q", len(text)) + text + b[8 + n:]
+
+    m.case("export, safetensors header length 2^60", ["export", "--model-dir", damaged], 1,
+           ["model.safetensors", "header"], setup=damage(safetensors, huge_header))
+    m.case("export, safetensors offsets overlap", ["export", "--model-dir", damaged], 1,
+           ["model.safetensors", "overlap"], setup=damage(safetensors, overlapping))
+    config = os.path.join("saved_model", "config.json")
+    m.case("reconstruct, config.json not JSON", ["reconstruct", "--model-dir", damaged, "--data-dir", data,
+                                                 "--out", os.path.join(root, "r.png")], 1, ["config.json"],
+           setup=damage(config, lambda b: b"{ not json"))
+    m.case("reconstruct --out in a missing directory",
+           ["reconstruct", "--model-dir", model, "--data-dir", data, "--out", os.path.join(root, "no", "r.png")], 1,
+           [os.path.join(root, "no")])
+    cached = os.path.join("data", "fashion-mnist", "train-images-idx3-ubyte.gz")
+    decoded = os.path.join("data", "fashion-mnist", "train-images-idx3-ubyte")
+
+    def corrupt_cache():
+        for relative in (cached, decoded):
+            path = os.path.join(root, relative)
+            with open(path, "r+b") as f:
+                f.seek(1000)
+                f.write(b"\xde\xad\xbe\xef")
+
+    m.case("cached archive corrupted, offline", train + ["--epochs", "1", "--model-dir", new_model, "--offline",
+                                                         "--no-catalog-mirrors"], 1,
+           ["train-images-idx3-ubyte.gz", "does not verify", "SHA-256 mismatch"], setup=corrupt_cache,
+           allowed_changes=(cached, decoded))
+
+    # ---- the network (local HTTPS servers, test CA) ----
+    if Fixture is not None and shutil.which("openssl"):
+        fixture = Fixture(os.path.join(temp_dir("bad-inputs-pki")), DATA_DIR)
+        tls = {"SSL_CERT_FILE": fixture.ca_pem}
+        fresh_cache = os.path.join(root, "fresh-cache")
+        for mode, needles in [("truncated", ["connection closed after", "announced"]),
+                              ("shortlength", ["SHA-256 mismatch"]),
+                              ("endless", ["more than", "the catalog's file has"]),
+                              ("huge", ["server announces 100000000 bytes"]),
+                              ("loop", ["redirect loop"]), ("hop20", ["more than 10 redirects"]),
+                              ("missing", ["HTTP 404"]), ("bigheader", ["header"]),
+                              ("cut", ["inside a chunk"])]:
+            m.case(f"mirror: {mode}", ["download", "--dataset", "fashion-mnist", "--data-dir", fresh_cache,
+                                       "--mirror", fixture.url(mode), "--no-catalog-mirrors", "--retries", "0"],
+                   1, [fixture.url(mode)] + needles, env=tls)
+            shutil.rmtree(fresh_cache, ignore_errors=True)
+    else:
+        print("note: openssl is missing: the network cases are skipped")
+
+    checks.check(m.cases >= 30, f"{m.cases} bad-input cases ran (at least 30)")
+    shutil.rmtree(root, ignore_errors=True)
+    checks.finish()
+
+
+if __name__ == "__main__":
+    main()
