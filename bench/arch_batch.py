@@ -19,15 +19,10 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from bench_common import cpu_model, managed_cache  # noqa: E402
 ARCHS = ["avx512", "avx2", "sse2"]
 BATCHES = [32, 64, 256, 1024]
-
-
-def cpu_model():
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
 
 
 def supported_archs(binary):
@@ -60,11 +55,7 @@ def main():
     if not archs:
         sys.exit("arch_batch.py: `trainer info` names no SIMD arch")
     results = {}
-    with tempfile.TemporaryDirectory() as cache:
-        # A warm cache the trainer manages (decoded files included), made from Debian's copy.
-        subprocess.run([args.trainer, "download", "--dataset", "fashion-mnist", "--data-dir", cache, "--offline",
-                        "--mirror", "file://" + os.path.abspath(args.data_dir) + "/", "--no-catalog-mirrors"],
-                       check=True, capture_output=True)
+    with managed_cache(args.trainer, args.data_dir) as cache:
         for round_index in range(args.rounds):
             order = archs if round_index % 2 == 0 else list(reversed(archs))
             for batch in BATCHES:

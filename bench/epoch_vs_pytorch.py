@@ -14,13 +14,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def cpu_model():
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
+sys.path.insert(0, HERE)
+from bench_common import cpu_model, managed_cache  # noqa: E402
 
 
 def timed(command):
@@ -106,12 +101,7 @@ def main():
     lines.append("")
     lines.append(f"Best PyTorch / best trainer: **{best_torch / best_ours:.2f}x** "
                  f"(median of {args.epochs} epochs each, Fashion-MNIST 60k, batch 256, seed model).")
-    # A user's warm cache is one the trainer manages, with its decoded files (README "Decoded cache");
-    # Debian's read-only copy is not, so make one from it first.
-    with tempfile.TemporaryDirectory() as cache:
-        subprocess.run([args.trainer, "download", "--dataset", "fashion-mnist", "--data-dir", cache, "--offline",
-                        "--mirror", "file://" + os.path.abspath(args.data_dir) + "/", "--no-catalog-mirrors"],
-                       check=True, capture_output=True)
+    with managed_cache(args.trainer, args.data_dir) as cache:
         whole = whole_process(args.trainer, cache, torch_data_dir=args.data_dir)
     table = "\n".join(lines) + "\n\n" + whole
     print(table)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "backend/cpu_backend.h"
@@ -27,75 +28,63 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Every thread runs register-resident madd chains at once: the best of 5 tries, in GFLOP/s.
-double measure_fma_peak(const CpuBackend& cpu) {
-  const cpu::KernelTable& table = cpu::kernel_table(cpu.arch());
-  ThreadPool pool(cpu.threads());
-  std::vector<float> sink(static_cast<std::size_t>(cpu.threads()));
-  std::vector<std::int64_t> flops(static_cast<std::size_t>(cpu.threads()));
-  std::int64_t iterations = 1 << 16;
+// Runs round(thread, repeats) on every thread at once, each returning the flops it did; repeats
+// grow 4x until a round lasts 50 ms (shorter ones are not counted), then the best of 5 rounds,
+// in GFLOP/s.
+double best_gflops(int threads, std::int64_t repeats,
+                   const std::function<double(int, std::int64_t)>& round) {
+  ThreadPool pool(threads);
+  std::vector<double> flops(static_cast<std::size_t>(threads));
   double best = 0;
-  for (int attempt = 0; attempt < 8; ++attempt) {
+  for (int timed = 0; timed < 5;) {
     const auto start = Clock::now();
-    pool.run(cpu.threads(), [&](int i) {
-      flops[std::size_t(i)] = table.fma_peak(iterations, &sink[std::size_t(i)]);
-    });
+    pool.run(threads, [&](int i) { flops[std::size_t(i)] = round(i, repeats); });
     const double seconds = seconds_since(start);
-    double total = 0;
-    for (std::int64_t f : flops) total += double(f);
-    if (seconds < 0.05) {  // too short to time: grow it, and do not count this try
-      iterations *= 4;
-      --attempt;
+    if (seconds < 0.05) {
+      repeats *= 4;
       continue;
     }
+    double total = 0;
+    for (double f : flops) total += f;
     best = std::max(best, total / seconds / 1e9);
-    if (attempt >= 4) break;
+    ++timed;
   }
   return best;
 }
 
+// Every thread runs register-resident madd chains at once.
+double measure_fma_peak(const CpuBackend& cpu) {
+  const cpu::KernelTable& table = cpu::kernel_table(cpu.arch());
+  std::vector<float> sink(static_cast<std::size_t>(cpu.threads()));
+  return best_gflops(cpu.threads(), 1 << 16, [&](int i, std::int64_t iterations) {
+    return double(table.fma_peak(iterations, &sink[std::size_t(i)]));
+  });
+}
+
 // The GEMM micro-kernel's own ceiling: every thread multiplies a 12x32x256 problem (one avx512
 // register tile, two avx2 ones) whose operands (12 KB of A, 32 KB of B) stay in L1, so neither
-// memory, packing nor the thread split limits it; the best of 5 tries, in GFLOP/s. The model's
-// GEMMs are judged against this and the peak.
+// memory, packing nor the thread split limits it. The model's GEMMs are judged against this and
+// the peak.
 double measure_gemm_in_l1(const CpuBackend& cpu) {
   const cpu::KernelTable& table = cpu::kernel_table(cpu.arch());
   constexpr int kRows = 12, kCols = 32, kDepth = 256;
-  const int threads = cpu.threads();
-  ThreadPool pool(threads);
-  std::vector<std::vector<float>> a(std::size_t(threads), std::vector<float>(kRows * kDepth, 0.5f));
-  std::vector<std::vector<float>> b(std::size_t(threads),
-                                    std::vector<float>(kDepth * kCols, 0.25f));
-  std::vector<std::vector<float>> c(std::size_t(threads), std::vector<float>(kRows * kCols));
-  int repeats = 64;
-  double best = 0;
-  for (int attempt = 0; attempt < 8; ++attempt) {
-    const auto start = Clock::now();
-    pool.run(threads, [&](int i) {
-      GemmArgs g;
-      g.rows = kRows;
-      g.cols = kCols;
-      g.depth = kDepth;
-      g.a = a[std::size_t(i)].data();
-      g.a_row_stride = kDepth;
-      g.a_depth_stride = 1;
-      g.b = b[std::size_t(i)].data();
-      g.ldb = kCols;
-      g.c = c[std::size_t(i)].data();
-      g.ldc = kCols;
-      for (int r = 0; r < repeats; ++r) table.gemm(g, {0, kRows}, {0, kCols});
-    });
-    const double seconds = seconds_since(start);
-    if (seconds < 0.05) {  // too short to time: grow it, and do not count this try
-      repeats *= 4;
-      --attempt;
-      continue;
-    }
-    const double flops = 2.0 * kRows * kCols * kDepth * double(repeats) * threads;
-    best = std::max(best, flops / seconds / 1e9);
-    if (attempt >= 4) break;
-  }
-  return best;
+  const std::vector<float> a(kRows * kDepth, 0.5f), b(kDepth * kCols, 0.25f);
+  std::vector<std::vector<float>> c(std::size_t(cpu.threads()), std::vector<float>(kRows * kCols));
+  return best_gflops(cpu.threads(), 64, [&](int i, std::int64_t repeats) {
+    GemmArgs g;
+    g.rows = kRows;
+    g.cols = kCols;
+    g.depth = kDepth;
+    g.a = a.data();
+    g.a_row_stride = kDepth;
+    g.a_depth_stride = 1;
+    g.b = b.data();
+    g.ldb = kCols;
+    g.c = c[std::size_t(i)].data();
+    g.ldc = kCols;
+    for (std::int64_t r = 0; r < repeats; ++r) table.gemm(g, {0, kRows}, {0, kCols});
+    return 2.0 * kRows * kCols * kDepth * double(repeats);
+  });
 }
 
 std::vector<std::uint8_t> synthetic_images(int count, int width) {

@@ -192,12 +192,6 @@ void run_training(const TrainConfig& config, std::ostream& out) {
     run_start.start_image = resume->checkpoint.cursor;
   }
   report->started(run_start);
-  std::uint32_t* grid_rows = backend->allocate_array<std::uint32_t>(std::size_t(grid_count));
-  {
-    std::vector<std::uint32_t> rows(static_cast<std::size_t>(grid_count));
-    for (int i = 0; i < grid_count; ++i) rows[std::size_t(i)] = std::uint32_t(i);
-    backend->upload(grid_rows, rows.data(), rows.size() * sizeof(std::uint32_t));
-  }
 
   const double values_per_epoch = double(train_count) * shape.input;
   bool first_checkpoint = true;
@@ -303,7 +297,8 @@ void run_training(const TrainConfig& config, std::ostream& out) {
     model_dir.write_metrics(history);
     model_dir.write_pictures(
         loss_curve_svg(history, data.name + ", " + model_dir.root().string()),
-        reconstruction_grid(grid_originals, model.reconstruct(test.images, grid_rows, grid_count),
+        // The test set's rows are 0, 1, 2, ...: its first rows are the grid's images.
+        reconstruction_grid(grid_originals, model.reconstruct(test.images, test.rows, grid_count),
                             grid_count, image_rows, image_cols));
     if (epoch + 1 < config.epochs)
       stop_if_interrupted(file, "after epoch " + std::to_string(epoch + 1));
