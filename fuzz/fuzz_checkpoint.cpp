@@ -6,6 +6,7 @@
 #include <string>
 
 #include "io/checkpoint.h"
+#include "train/resume.h"
 #include "util/errors.h"
 #include "util/sha256.h"
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "io/model_dir.h"
+#include "io/saved_model.h"
 #include "util/errors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,74 +1,91 @@
 // trainer: train the MNIST autoencoder, evaluate it, or fetch its data. Exit codes: 0 done, 1
 // runtime failure, 2 bad usage, 128 + signal after SIGTERM/SIGINT saved a checkpoint.
+#include <algorithm>
+#include <cstddef>
 #include <iostream>
 #include <new>
 #include <string>
+#include <variant>
 #include <vector>
 
-#include "bench/bench_command.h"
-#include "cli/parse_download.h"
-#include "cli/parse_eval.h"
-#include "cli/parse_model_commands.h"
-#include "cli/parse_train.h"
-#include "data/download_command.h"
-#include "io/export_command.h"
+#include "commands/commands.h"
 #include "report/console.h"
-#include "report/info_command.h"
-#include "report/reconstruct_command.h"
-#include "train/eval_command.h"
 #include "train/interrupt.h"
-#include "train/train_loop.h"
 #include "util/errors.h"
 
 namespace {
 
-// A command whose parser returns its config or a help text.
-template <class Config, class Parsed, class Runner>
-int run_command(const Parsed& parsed, Runner runner) {
-  if (auto* help = std::get_if<trainer::ShowHelp>(&parsed)) {
-    std::cout << help->text;
-    return 0;
+using Args = std::vector<std::string>;
+
+// Parses a command's flags, then runs it, or prints what the parser returned instead (help,
+// version). `more_help` follows the command's own flags in its help (the command list, for the
+// default command).
+template <auto parse, auto run>
+void parse_then_run(const Args& args, const std::string& more_help) {
+  const auto parsed = parse(args);
+  if (const auto* help = std::get_if<trainer::ShowHelp>(&parsed)) {
+    std::cout << help->text << more_help;
+    if (!help->environment.empty()) std::cout << "\nEnvironment:\n" << help->environment;
+    return;
   }
-  runner(std::get<Config>(parsed), std::cout);
-  return 0;
+  if constexpr (std::variant_size_v<std::decay_t<decltype(parsed)>> == 3) {
+    if (std::holds_alternative<trainer::ShowVersion>(parsed)) {
+      std::cout << trainer::version_line() << "\n";
+      return;
+    }
+  }
+  run(std::get<0>(parsed), std::cout);
 }
 
-int run(std::vector<std::string> args) {
-  std::string command = "train";
+struct Command {
+  const char* name;
+  const char* summary;  // for the command list in `trainer --help`
+  void (*parse_then_run)(const Args& args, const std::string& more_help);
+};
+
+// The command list, once. The first is the default.
+const Command kCommands[] = {
+    {"train", "(default) train, then write <model-dir>/saved_model and metrics.jsonl",
+     parse_then_run<trainer::parse_train_args, trainer::run_train>},
+    {"eval", "print the test-set loss of a saved model or checkpoint (trainer eval --help)",
+     parse_then_run<trainer::parse_eval_args, trainer::run_eval>},
+    {"reconstruct",
+     "write the first test images over their reconstructions (PNG) or the outputs (.npy)",
+     parse_then_run<trainer::parse_reconstruct_args, trainer::run_reconstruct>},
+    {"export", "write the saved model as ONNX (trainer export --help)",
+     parse_then_run<trainer::parse_export_args, trainer::run_export>},
+    {"download", "fetch and verify a dataset into the cache (trainer download --help)",
+     parse_then_run<trainer::parse_download_args, trainer::run_download>},
+    {"info", "version, build, CPU, SIMD, CUDA devices, data dir",
+     parse_then_run<trainer::parse_info_args, trainer::run_info>},
+    {"bench", "benchmark the kernels and an epoch on synthetic data (trainer bench --help)",
+     parse_then_run<trainer::parse_bench_args, trainer::run_bench>},
+};
+
+std::string command_list() {
+  std::size_t width = 0;
+  for (const Command& c : kCommands) width = std::max(width, std::string(c.name).size());
+  std::string text = "\nCommands:\n";
+  for (const Command& c : kCommands)
+    text += "  " + std::string(c.name) + std::string(width + 2 - std::string(c.name).size(), ' ') +
+            c.summary + "\n";
+  return text;
+}
+
+int run(Args args) {
+  const Command* command = &kCommands[0];
   if (!args.empty() && !args.front().empty() && args.front()[0] != '-') {
-    command = args.front();
+    command = nullptr;
+    std::string names;
+    for (const Command& c : kCommands) {
+      if (args.front() == c.name) command = &c;
+      names += (names.empty() ? "" : ", ") + std::string(c.name);
+    }
+    if (!command)
+      throw trainer::UsageError("unknown command '" + args.front() + "' (commands: " + names + ")");
     args.erase(args.begin());
   }
-  if (command == "download")
-    return run_command<trainer::DownloadConfig>(trainer::parse_download_args(args),
-                                                trainer::run_download);
-  if (command == "bench")
-    return run_command<trainer::BenchConfig>(trainer::parse_bench_args(args), trainer::run_bench);
-  if (command == "info")
-    return run_command<trainer::InfoConfig>(trainer::parse_info_args(args), trainer::run_info);
-  if (command == "eval")
-    return run_command<trainer::EvalConfig>(trainer::parse_eval_args(args), trainer::run_eval);
-  if (command == "reconstruct")
-    return run_command<trainer::ReconstructConfig>(trainer::parse_reconstruct_args(args),
-                                                   trainer::run_reconstruct);
-  if (command == "export")
-    return run_command<trainer::ExportConfig>(trainer::parse_export_args(args),
-                                              trainer::run_export);
-  if (command != "train") {
-    throw trainer::UsageError(
-        "unknown command '" + command +
-        "' (commands: train, eval, reconstruct, export, download, info, bench)");
-  }
-  auto parsed = trainer::parse_train_args(args);
-  if (auto* help = std::get_if<trainer::ShowHelp>(&parsed)) {
-    std::cout << help->text;
-    return 0;
-  }
-  if (std::holds_alternative<trainer::ShowVersion>(parsed)) {
-    std::cout << trainer::version_line() << "\n";
-    return 0;
-  }
-  trainer::run_training(std::get<trainer::TrainConfig>(parsed), std::cout);
+  command->parse_then_run(args, command == &kCommands[0] ? command_list() : "");
   return 0;
 }
 
@@ -77,7 +94,7 @@ int run(std::vector<std::string> args) {
 int main(int argc, char** argv) {
   trainer::exit_on_signals_as_init();
   try {
-    return run(std::vector<std::string>(argv + 1, argv + argc));
+    return run(Args(argv + 1, argv + argc));
   } catch (const trainer::Interrupted& e) {
     std::cerr << "trainer: " << e.what() << std::endl;
     return 128 + e.signal;

@@ -1,13 +1,15 @@
 #include "data/cache.h"
 
+#include <cstdlib>
 #include <optional>
 
 #include "data/decoded_cache.h"
 #include "data/idx.h"
 #include "data/verify.h"
-#include "io/atomic_file.h"
-#include "io/container.h"
-#include "io/file_lock.h"
+#include "util/atomic_file.h"
+#include "util/file_lock.h"
+#include "util/file_read.h"
+#include "util/volumes.h"
 
 namespace trainer {
 namespace {
@@ -124,6 +126,20 @@ Dataset load_cached_dataset(const std::filesystem::path& data_dir, const Catalog
   request.fetch.offline = true;
   SilentReporter silent;
   return obtain_dataset(request, silent);
+}
+
+DataDirChoice resolve_data_dir(const std::optional<std::string>& flag) {
+  auto env = [](const char* name) -> const char* {
+    const char* value = std::getenv(name);
+    return value && *value ? value : nullptr;
+  };
+  if (flag) return {*flag, "--data-dir"};
+  if (const char* dir = env("TRAINER_DATA_DIR")) return {dir, "TRAINER_DATA_DIR"};
+  if (const char* dir = env("XDG_CACHE_HOME"))
+    return {std::filesystem::path(dir) / "trainer", "XDG_CACHE_HOME"};
+  if (const char* dir = env("HOME"))
+    return {std::filesystem::path(dir) / ".cache" / "trainer", "HOME"};
+  return {"data", "default"};
 }
 
 }  // namespace trainer

@@ -6,12 +6,29 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
+#include <string>
 
 #include "data/catalog.h"
 #include "data/dataset.h"
 #include "data/fetch.h"
 
 namespace trainer {
+
+// Where datasets live: --data-dir > $TRAINER_DATA_DIR > $XDG_CACHE_HOME/trainer >
+// $HOME/.cache/trainer > ./data. The first one that is set (non-empty) wins.
+struct DataDirChoice {
+  std::filesystem::path path;
+  std::string source;  // "--data-dir", "TRAINER_DATA_DIR", ... for messages
+};
+
+DataDirChoice resolve_data_dir(const std::optional<std::string>& flag);
+
+// Where the cache is and how to fill it: the data flags every command that reads data shares.
+struct DataSource {
+  std::optional<std::string> data_dir;  // else data/data_dir.h's search order
+  FetchOptions fetch;
+};
 
 struct DataRequest {
   std::filesystem::path data_dir;

@@ -3,7 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "data/idx.h"
-#include "io/atomic_file.h"
+#include "util/atomic_file.h"
+#include "util/file_read.h"
 #include "util/sha256.h"
 
 namespace trainer {

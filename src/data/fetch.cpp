@@ -6,10 +6,11 @@
 
 #include "data/idx.h"
 #include "data/verify.h"
-#include "io/atomic_file.h"
 #include "net/http_client.h"
 #include "net/net_error.h"
 #include "net/tls_stream.h"
+#include "util/atomic_file.h"
+#include "util/file_read.h"
 #include "version.h"
 
 namespace trainer {

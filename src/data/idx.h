@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -25,8 +24,5 @@ struct IdxLabels {
 // The file's bytes become the result's (header removed): pass an rvalue to avoid a copy.
 IdxImages parse_idx_images(std::vector<std::uint8_t> bytes, const std::string& name);
 IdxLabels parse_idx_labels(std::vector<std::uint8_t> bytes, const std::string& name);
-
-// The whole file; throws RuntimeFailure "<path>: <strerror>".
-std::vector<std::uint8_t> read_whole_file(const std::filesystem::path& path);
 
 }  // namespace trainer

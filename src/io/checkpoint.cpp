@@ -1,10 +1,8 @@
 #include "io/checkpoint.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "util/sha256.h"
 #include "version.h"
@@ -33,52 +31,6 @@ std::string raw_digest(const std::string& bytes, std::size_t size) {
 }
 
 }  // namespace
-
-std::vector<std::pair<std::string, std::string>> run_fingerprint(const TrainConfig& config) {
-  char learning_rate[32];
-  std::snprintf(learning_rate, sizeof learning_rate, "%.17g", config.adam.learning_rate);
-  return {
-      {"--dataset", config.dataset},
-      {"--hidden", std::to_string(config.shape.hidden)},
-      {"--code", std::to_string(config.shape.code)},
-      {"--output-activation",
-       config.shape.output_activation == Activation::relu ? "relu" : "sigmoid"},
-      {"--batch-size", std::to_string(config.batch_size)},
-      {"--learning-rate", learning_rate},
-      {"--seed", std::to_string(config.seed)},
-      {"--no-shuffle", config.shuffle ? "off" : "on"},
-      {"--limit", config.limit ? std::to_string(*config.limit) : "off"},
-  };
-}
-
-TrainedModelSpec spec_from_fingerprint(const Checkpoint& checkpoint, const std::string& name) {
-  auto value = [&](const std::string& flag) -> const std::string& {
-    for (const auto& [key, text] : checkpoint.fingerprint) {
-      if (key == flag) return text;
-    }
-    throw CheckpointError(name + ": the fingerprint has no " + flag);
-  };
-  auto number = [&](const std::string& flag) {
-    const std::string& text = value(flag);
-    char* end = nullptr;
-    const long parsed = std::strtol(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0' || parsed < 1 || parsed > (1 << 20))
-      throw CheckpointError(name + ": fingerprint " + flag + " '" + text + "' is not a size");
-    return int(parsed);
-  };
-  TrainedModelSpec spec;
-  spec.dataset = value("--dataset");
-  spec.shape.hidden = number("--hidden");
-  spec.shape.code = number("--code");
-  const std::string& output = value("--output-activation");
-  if (output != "relu" && output != "sigmoid")
-    throw CheckpointError(name + ": fingerprint --output-activation '" + output + "'");
-  spec.shape.output_activation = output == "relu" ? Activation::relu : Activation::sigmoid;
-  spec.batch_size = number("--batch-size");
-  if (value("--limit") != "off") spec.limit = number("--limit");
-  spec.epochs = checkpoint.epoch;
-  return spec;
-}
 
 CheckpointPieces checkpoint_pieces(const Checkpoint& checkpoint) {
   nlohmann::ordered_json header;
@@ -181,26 +133,6 @@ Checkpoint decode_checkpoint(const std::string& bytes, const std::string& name) 
   if (checkpoint.step < 0 || checkpoint.epoch < 0 || checkpoint.cursor < 0)
     throw fail("negative step, epoch or cursor");
   return checkpoint;
-}
-
-std::filesystem::path checkpoint_path(const std::filesystem::path& dir, std::int64_t step) {
-  char name[40];
-  std::snprintf(name, sizeof name, "ckpt-%010lld.ckpt", static_cast<long long>(step));
-  return dir / name;
-}
-
-std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& dir) {
-  static const std::regex pattern("ckpt-([0-9]{10})\\.ckpt");
-  std::vector<std::pair<std::string, std::filesystem::path>> found;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string file = entry.path().filename().string();
-    if (std::regex_match(file, pattern)) found.emplace_back(file, entry.path());
-  }
-  std::sort(found.rbegin(), found.rend());  // fixed-width step: text order is step order
-  std::vector<std::filesystem::path> paths;
-  for (auto& [file, path] : found) paths.push_back(path);
-  return paths;
 }
 
 }  // namespace trainer

@@ -13,13 +13,12 @@
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include "io/model_dir.h"
+#include "io/saved_model.h"
 #include "util/errors.h"
 
 namespace trainer {
@@ -57,16 +56,5 @@ CheckpointPieces checkpoint_pieces(const Checkpoint& checkpoint);
 std::string encode_checkpoint(const Checkpoint& checkpoint);
 // Throws CheckpointError "<name>: <what is wrong>".
 Checkpoint decode_checkpoint(const std::string& bytes, const std::string& name);
-
-// The fingerprint of a run: the flags whose values shape the model or its trajectory.
-std::vector<std::pair<std::string, std::string>> run_fingerprint(const TrainConfig& config);
-
-// The data and shape a checkpoint's fingerprint describes; throws CheckpointError naming `name`
-// when a flag is missing or malformed. shape.input is left at its default.
-TrainedModelSpec spec_from_fingerprint(const Checkpoint& checkpoint, const std::string& name);
-
-// <model-dir>/checkpoints/ckpt-<step, 10 digits>.ckpt, newest (highest step) first.
-std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& dir);
-std::filesystem::path checkpoint_path(const std::filesystem::path& dir, std::int64_t step);
 
 }  // namespace trainer

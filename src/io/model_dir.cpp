@@ -1,111 +1,89 @@
 #include "io/model_dir.h"
 
-#include <nlohmann/json.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <regex>
 
-#include "io/atomic_file.h"
 #include "io/safetensors.h"
+#include "util/atomic_file.h"
 #include "util/errors.h"
-#include "version.h"
 
 namespace trainer {
 
-ModelDir::ModelDir(const std::filesystem::path& root) : root_(root) {
-  make_directories(root_ / "saved_model");
+std::filesystem::path ModelDir::checkpoint_file(std::int64_t step) const {
+  char name[40];
+  std::snprintf(name, sizeof name, "ckpt-%010lld.ckpt", static_cast<long long>(step));
+  return checkpoints_dir() / name;
 }
 
-std::string config_json(const ModelLayout& layout, const TrainConfig& config,
-                        const std::string& dataset, const EpochMetrics& last) {
-  nlohmann::json layers = nlohmann::json::array();
-  for (const TensorEntry& tensor : layout.tensors) {
-    layers.push_back({{"name", tensor.name}, {"shape", tensor.shape}});
-  }
-  const ModelShape& shape = layout.shape;
-  nlohmann::json j = {
-      {"format_version", kSavedModelFormatVersion},
-      {"trainer_version", TRAINER_VERSION},
-      {"architecture",
-       {{"type", "dense_autoencoder"},
-        {"layer_sizes", {shape.input, shape.hidden, shape.code, shape.hidden, shape.input}},
-        {"hidden_activation", "relu"},
-        {"output_activation", activation_name(shape.output_activation)},
-        {"weight_layout", "[out, in], y = x W^T + b (torch.nn.Linear)"},
-        {"tensors", layers}}},
-      {"normalisation", {{"input", "uint8 pixel / 255 as float32"}, {"divisor", 255}}},
-      {"dataset", dataset},
-      {"seed", config.seed},
-      {"epochs", last.epoch},
-      {"steps", last.step},
-      {"batch_size", config.batch_size},
-      {"shuffle", config.shuffle},
-      {"optimizer",
-       {{"name", "adam"},
-        {"epsilon_placement", "keras"},
-        {"learning_rate", config.adam.learning_rate},
-        {"beta1", config.adam.beta1},
-        {"beta2", config.adam.beta2},
-        {"epsilon", config.adam.epsilon}}},
-      {"loss", "mean squared error over batch x 784"},
-      {"train_loss", last.train_loss},
-      {"test_loss", last.test_loss},
-  };
-  j["limit"] = config.limit ? nlohmann::json(*config.limit) : nlohmann::json(nullptr);
-  return j.dump(2) + "\n";
-}
-
-TrainedModelSpec parse_config_json(const std::string& text, const std::string& name) {
-  TrainedModelSpec spec;
+std::unique_ptr<FileLock> ModelDir::lock_for_training() const {
+  make_directories(saved_model_dir());
+  std::unique_ptr<FileLock> lock;
   try {
-    const nlohmann::json j = nlohmann::json::parse(text);
-    const int version = j.at("format_version").get<int>();
-    if (version < 1 || version > kSavedModelFormatVersion) {
-      throw RuntimeFailure(name + ": saved-model format version " + std::to_string(version) +
-                           ", but this trainer (" + TRAINER_VERSION +
-                           ") reads format versions 1 to " +
-                           std::to_string(kSavedModelFormatVersion));
-    }
-    spec.dataset = j.at("dataset").get<std::string>();
-    const auto sizes = j.at("architecture").at("layer_sizes").get<std::vector<int>>();
-    if (sizes.size() != 5 || sizes[0] != sizes[4] || sizes[1] != sizes[3])
-      throw RuntimeFailure(name + ": layer_sizes is not a dense autoencoder [in, h, c, h, in]");
-    for (int size : sizes) {
-      if (size < 1 || size > 1 << 20) throw RuntimeFailure(name + ": layer size out of range");
-    }
-    spec.shape.input = sizes[0];
-    spec.shape.hidden = sizes[1];
-    spec.shape.code = sizes[2];
-    const std::string output = j.at("architecture").at("output_activation").get<std::string>();
-    if (output != "relu" && output != "sigmoid")
-      throw RuntimeFailure(name + ": unknown output_activation '" + output + "'");
-    spec.shape.output_activation = output == "relu" ? Activation::relu : Activation::sigmoid;
-    spec.batch_size = j.at("batch_size").get<int>();
-    if (spec.batch_size < 1) throw RuntimeFailure(name + ": batch_size must be positive");
-    if (j.contains("limit") && !j.at("limit").is_null()) {
-      spec.limit = j.at("limit").get<int>();
-      if (*spec.limit < 1) throw RuntimeFailure(name + ": limit must be positive");
-    }
-    spec.epochs = j.at("epochs").get<int>();
-  } catch (const nlohmann::json::exception& e) {
-    throw RuntimeFailure(name + ": " + e.what());
+    lock = std::make_unique<FileLock>(lock_file(), nullptr);
+  } catch (const FileLockBusy&) {
+    // One trainer per model directory: a second would interleave checkpoints with the first's.
+    throw RuntimeFailure(root_.string() +
+                         ": another trainer is using this model directory (it holds " +
+                         lock_file().string() + "); wait for it or pass another --model-dir");
   }
-  return spec;
+  // Under the lock no live writer owns a temporary here.
+  remove_stale_temporaries(root_);
+  remove_stale_temporaries(saved_model_dir());
+  remove_stale_temporaries(checkpoints_dir());
+  return lock;
 }
 
-std::string metrics_json_line(const EpochMetrics& m) {
-  nlohmann::json j = {{"epoch", m.epoch},           {"step", m.step},
-                      {"train_loss", m.train_loss}, {"test_loss", m.test_loss},
-                      {"seconds", m.seconds},       {"images_per_second", m.images_per_second}};
-  return j.dump() + "\n";
+std::vector<std::filesystem::path> ModelDir::list_checkpoints() const {
+  static const std::regex pattern("ckpt-([0-9]{10})\\.ckpt");
+  std::vector<std::pair<std::string, std::filesystem::path>> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(checkpoints_dir(), ec)) {
+    const std::string file = entry.path().filename().string();
+    if (std::regex_match(file, pattern)) found.emplace_back(file, entry.path());
+  }
+  std::sort(found.rbegin(), found.rend());  // fixed-width step: text order is step order
+  std::vector<std::filesystem::path> paths;
+  for (auto& [file, path] : found) paths.push_back(path);
+  return paths;
+}
+
+std::filesystem::path ModelDir::find_checkpoint(const std::filesystem::path& name) const {
+  std::error_code ec;
+  const std::filesystem::path in_dir = checkpoints_dir() / name;
+  if (!std::filesystem::exists(name, ec) && name.is_relative() &&
+      std::filesystem::exists(in_dir, ec))
+    return in_dir;
+  return name;
+}
+
+std::filesystem::path ModelDir::save_checkpoint(const Checkpoint& checkpoint, int keep,
+                                                bool first_of_fresh_run) const {
+  make_directories(checkpoints_dir());
+  const std::filesystem::path file = checkpoint_file(checkpoint.step);
+  write_file_atomically(file, checkpoint_pieces(checkpoint).views());
+  int kept = 0;  // newest first: keep `keep` files, ours among them
+  for (const std::filesystem::path& other : list_checkpoints()) {
+    if (other == file) {
+      ++kept;
+    } else if (first_of_fresh_run || kept >= keep) {
+      std::error_code ec;
+      std::filesystem::remove(other, ec);
+    } else {
+      ++kept;
+    }
+  }
+  return file;
 }
 
 void ModelDir::write_saved_model(const ModelLayout& layout, const float* params,
-                                 const TrainConfig& config, const std::string& dataset,
-                                 const EpochMetrics& last) const {
+                                 const RunRecord& run, const EpochMetrics& last) const {
   // Metadata holds only what the weights depend on, so that equal weights give equal bytes.
   const std::map<std::string, std::string> metadata = {
       {"format", "pt"}, {"trainer_format_version", std::to_string(kSavedModelFormatVersion)}};
   write_file_atomically(saved_model_file(), safetensors_pieces(layout, params, metadata).views());
-  write_file_atomically(root_ / "saved_model" / "config.json",
-                        config_json(layout, config, dataset, last));
+  write_file_atomically(config_file(), config_json(layout, run, last));
 }
 
 void ModelDir::write_pictures(const std::string& loss_svg, const GrayImage& reconstructions) const {
@@ -116,7 +94,11 @@ void ModelDir::write_pictures(const std::string& loss_svg, const GrayImage& reco
 void ModelDir::write_metrics(const std::vector<EpochMetrics>& epochs) const {
   std::string lines;
   for (const EpochMetrics& m : epochs) lines += metrics_json_line(m);
-  write_file_atomically(root_ / "metrics.jsonl", lines);
+  write_file_atomically(metrics_file(), lines);
+}
+
+SavedModel ModelDir::load_saved_model(const std::string& missing_hint) const {
+  return read_saved_model(config_file(), saved_model_file(), missing_hint);
 }
 
 }  // namespace trainer

@@ -1,64 +1,69 @@
-// What a training run leaves in --model-dir (README "Model directory"):
-//   saved_model/model.safetensors, saved_model/config.json, metrics.jsonl
+// A model directory (TF model_dir semantics; README "Model directory"). This class owns its whole
+// layout: no other file spells these names.
+//   saved_model/model.safetensors, saved_model/config.json   the servable model, after each epoch
+//   checkpoints/ckpt-<step, 10 digits>.ckpt                  to resume; the newest `keep` of them
+//   metrics.jsonl, loss.svg, reconstructions.png             for scripts and people, each epoch
+//   model.onnx                                               where `trainer export` writes
+//   .lock                                                    held by the one trainer using it
+//   .<name>.tmp.<pid>.<tag>                                  atomic writes in progress (util/)
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "io/checkpoint.h"
 #include "io/png.h"
+#include "io/saved_model.h"
 #include "model/layout.h"
-#include "train/train_config.h"
+#include "util/file_lock.h"
 
 namespace trainer {
 
-constexpr int kSavedModelFormatVersion = 1;
-
-struct EpochMetrics {
-  int epoch = 0;
-  std::int64_t step = 0;
-  double train_loss = 0, test_loss = 0, seconds = 0, images_per_second = 0;
-};
-
 class ModelDir {
  public:
-  // Creates the directories; throws RuntimeFailure naming the path that cannot be made.
-  explicit ModelDir(const std::filesystem::path& root);
+  // Names a directory; nothing is read or made until a method is called.
+  explicit ModelDir(std::filesystem::path root) : root_(std::move(root)) {}
   const std::filesystem::path& root() const { return root_; }
-  std::filesystem::path saved_model_file() const {
-    return root_ / "saved_model" / "model.safetensors";
-  }
 
-  void write_saved_model(const ModelLayout& layout, const float* params, const TrainConfig& config,
-                         const std::string& dataset, const EpochMetrics& last) const;
-  void write_metrics(const std::vector<EpochMetrics>& epochs) const;
-  // loss.svg and reconstructions.png, each replaced atomically.
-  void write_pictures(const std::string& loss_svg, const GrayImage& reconstructions) const;
+  std::filesystem::path saved_model_file() const { return saved_model_dir() / "model.safetensors"; }
+  std::filesystem::path config_file() const { return saved_model_dir() / "config.json"; }
+  std::filesystem::path checkpoints_dir() const { return root_ / "checkpoints"; }
+  std::filesystem::path checkpoint_file(std::int64_t step) const;
+  std::filesystem::path metrics_file() const { return root_ / "metrics.jsonl"; }
   std::filesystem::path loss_curve_file() const { return root_ / "loss.svg"; }
   std::filesystem::path reconstructions_file() const { return root_ / "reconstructions.png"; }
+  std::filesystem::path onnx_file() const { return root_ / "model.onnx"; }
+
+  // For a training run: makes the directories, takes the lock (RuntimeFailure when another trainer
+  // holds it) and, under it, removes the temporaries that killed runs left behind.
+  std::unique_ptr<FileLock> lock_for_training() const;
+
+  // The checkpoints, newest (highest step) first.
+  std::vector<std::filesystem::path> list_checkpoints() const;
+  // `trainer eval --checkpoint NAME`: NAME as a path, else as a file name in checkpoints/.
+  std::filesystem::path find_checkpoint(const std::filesystem::path& name) const;
+  // Writes atomically, then keeps the `keep` newest. `first_of_fresh_run`: the older checkpoints
+  // belong to the run --fresh replaced and are removed now that a new one exists. Returns the file.
+  std::filesystem::path save_checkpoint(const Checkpoint& checkpoint, int keep,
+                                        bool first_of_fresh_run) const;
+
+  // Each replaced atomically.
+  void write_saved_model(const ModelLayout& layout, const float* params, const RunRecord& run,
+                         const EpochMetrics& last) const;
+  void write_metrics(const std::vector<EpochMetrics>& epochs) const;
+  void write_pictures(const std::string& loss_svg, const GrayImage& reconstructions) const;
+
+  // Throws RuntimeFailure naming the file; `missing_hint` follows "does not exist".
+  SavedModel load_saved_model(const std::string& missing_hint) const;
 
  private:
+  std::filesystem::path saved_model_dir() const { return root_ / "saved_model"; }
+  std::filesystem::path lock_file() const { return root_ / ".lock"; }
+
   std::filesystem::path root_;
 };
-
-// What evaluating a trained model needs to know besides its weights: its data and its shape.
-// Batch size and limit decide how the test loss is batched and over which images, so that
-// `trainer eval` reproduces the test loss the training run reported.
-struct TrainedModelSpec {
-  std::string dataset;
-  ModelShape shape;  // shape.input from the file
-  int batch_size = 256;
-  std::optional<int> limit;
-  int epochs = 0;
-};
-
-// Reads saved_model/config.json text; throws RuntimeFailure naming `name` when a field is
-// missing or invalid, or the format version is newer than this trainer reads.
-TrainedModelSpec parse_config_json(const std::string& text, const std::string& name);
-
-std::string config_json(const ModelLayout& layout, const TrainConfig& config,
-                        const std::string& dataset, const EpochMetrics& last);
-std::string metrics_json_line(const EpochMetrics& metrics);
 
 }  // namespace trainer

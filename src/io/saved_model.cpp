@@ -1,25 +1,102 @@
 #include "io/saved_model.h"
 
-#include "data/idx.h"
+#include <nlohmann/json.hpp>
+
 #include "io/safetensors.h"
 #include "util/errors.h"
+#include "util/file_read.h"
+#include "version.h"
 
 namespace trainer {
 
-std::string read_text_file(const std::filesystem::path& path, const std::string& missing_hint) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec))
-    throw RuntimeFailure(path.string() + ": does not exist" + missing_hint);
-  const std::vector<std::uint8_t> bytes = read_whole_file(path);
-  return std::string(bytes.begin(), bytes.end());
+std::string config_json(const ModelLayout& layout, const RunRecord& run, const EpochMetrics& last) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const TensorEntry& tensor : layout.tensors) {
+    layers.push_back({{"name", tensor.name}, {"shape", tensor.shape}});
+  }
+  const ModelShape& shape = layout.shape;
+  nlohmann::json j = {
+      {"format_version", kSavedModelFormatVersion},
+      {"trainer_version", TRAINER_VERSION},
+      {"architecture",
+       {{"type", "dense_autoencoder"},
+        {"layer_sizes", {shape.input, shape.hidden, shape.code, shape.hidden, shape.input}},
+        {"hidden_activation", "relu"},
+        {"output_activation", activation_name(shape.output_activation)},
+        {"weight_layout", "[out, in], y = x W^T + b (torch.nn.Linear)"},
+        {"tensors", layers}}},
+      {"normalisation", {{"input", "uint8 pixel / 255 as float32"}, {"divisor", 255}}},
+      {"dataset", run.dataset},
+      {"seed", run.seed},
+      {"epochs", last.epoch},
+      {"steps", last.step},
+      {"batch_size", run.batch_size},
+      {"shuffle", run.shuffle},
+      {"optimizer",
+       {{"name", "adam"},
+        {"epsilon_placement", "keras"},
+        {"learning_rate", run.adam.learning_rate},
+        {"beta1", run.adam.beta1},
+        {"beta2", run.adam.beta2},
+        {"epsilon", run.adam.epsilon}}},
+      {"loss", "mean squared error over batch x 784"},
+      {"train_loss", last.train_loss},
+      {"test_loss", last.test_loss},
+  };
+  j["limit"] = run.limit ? nlohmann::json(*run.limit) : nlohmann::json(nullptr);
+  return j.dump(2) + "\n";
 }
 
-SavedModel load_saved_model(const std::filesystem::path& model_dir,
+TrainedModelSpec parse_config_json(const std::string& text, const std::string& name) {
+  TrainedModelSpec spec;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    const int version = j.at("format_version").get<int>();
+    if (version < 1 || version > kSavedModelFormatVersion) {
+      throw RuntimeFailure(name + ": saved-model format version " + std::to_string(version) +
+                           ", but this trainer (" + TRAINER_VERSION +
+                           ") reads format versions 1 to " +
+                           std::to_string(kSavedModelFormatVersion));
+    }
+    spec.dataset = j.at("dataset").get<std::string>();
+    const auto sizes = j.at("architecture").at("layer_sizes").get<std::vector<int>>();
+    if (sizes.size() != 5 || sizes[0] != sizes[4] || sizes[1] != sizes[3])
+      throw RuntimeFailure(name + ": layer_sizes is not a dense autoencoder [in, h, c, h, in]");
+    for (int size : sizes) {
+      if (size < 1 || size > 1 << 20) throw RuntimeFailure(name + ": layer size out of range");
+    }
+    spec.shape.input = sizes[0];
+    spec.shape.hidden = sizes[1];
+    spec.shape.code = sizes[2];
+    const std::string output = j.at("architecture").at("output_activation").get<std::string>();
+    if (output != "relu" && output != "sigmoid")
+      throw RuntimeFailure(name + ": unknown output_activation '" + output + "'");
+    spec.shape.output_activation = output == "relu" ? Activation::relu : Activation::sigmoid;
+    spec.batch_size = j.at("batch_size").get<int>();
+    if (spec.batch_size < 1) throw RuntimeFailure(name + ": batch_size must be positive");
+    if (j.contains("limit") && !j.at("limit").is_null()) {
+      spec.limit = j.at("limit").get<int>();
+      if (*spec.limit < 1) throw RuntimeFailure(name + ": limit must be positive");
+    }
+    spec.epochs = j.at("epochs").get<int>();
+  } catch (const nlohmann::json::exception& e) {
+    throw RuntimeFailure(name + ": " + e.what());
+  }
+  return spec;
+}
+
+std::string metrics_json_line(const EpochMetrics& m) {
+  nlohmann::json j = {{"epoch", m.epoch},           {"step", m.step},
+                      {"train_loss", m.train_loss}, {"test_loss", m.test_loss},
+                      {"seconds", m.seconds},       {"images_per_second", m.images_per_second}};
+  return j.dump() + "\n";
+}
+
+SavedModel read_saved_model(const std::filesystem::path& config_file,
+                            const std::filesystem::path& weights_file,
                             const std::string& missing_hint) {
-  const std::filesystem::path dir = model_dir / "saved_model";
   SavedModel model;
-  model.file = dir / "model.safetensors";
-  const std::filesystem::path config_file = dir / "config.json";
+  model.file = weights_file;
   model.spec = parse_config_json(read_text_file(config_file, missing_hint), config_file.string());
   const SafetensorsFile tensors =
       decode_safetensors(read_text_file(model.file, missing_hint), model.file.string());

@@ -1,13 +1,54 @@
-// Reading what a training run saved: <model-dir>/saved_model/{model.safetensors,config.json}.
+// The servable model a training run leaves after each epoch: model.safetensors (the weights) and
+// config.json (what they are and how they were trained), plus the per-epoch metrics records. The
+// training loop describes its run with a RunRecord; this layer never sees the command line.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "io/model_dir.h"
+#include "model/autoencoder.h"
+#include "model/layout.h"
 
 namespace trainer {
+
+constexpr int kSavedModelFormatVersion = 1;
+
+// One line of metrics.jsonl, and the history a checkpoint carries.
+struct EpochMetrics {
+  int epoch = 0;
+  std::int64_t step = 0;
+  double train_loss = 0, test_loss = 0, seconds = 0, images_per_second = 0;
+};
+
+// What config.json records about the run besides the architecture and the last epoch.
+struct RunRecord {
+  std::string dataset;
+  std::uint64_t seed = 42;
+  int batch_size = 256;
+  bool shuffle = true;
+  std::optional<int> limit;
+  AdamConfig adam;
+};
+
+// What evaluating a trained model needs to know besides its weights: its data and its shape.
+// Batch size and limit decide how the test loss is batched and over which images, so that
+// `trainer eval` reproduces the test loss the training run reported.
+struct TrainedModelSpec {
+  std::string dataset;
+  ModelShape shape;  // shape.input from the file
+  int batch_size = 256;
+  std::optional<int> limit;
+  int epochs = 0;
+};
+
+std::string config_json(const ModelLayout& layout, const RunRecord& run, const EpochMetrics& last);
+// Reads config.json text; throws RuntimeFailure naming `name` when a field is missing or invalid,
+// or the format version is newer than this trainer reads.
+TrainedModelSpec parse_config_json(const std::string& text, const std::string& name);
+std::string metrics_json_line(const EpochMetrics& metrics);
 
 struct SavedModel {
   std::filesystem::path file;  // model.safetensors
@@ -15,12 +56,10 @@ struct SavedModel {
   std::vector<float> params;   // the parameter block, layout order
 };
 
-// Throws RuntimeFailure naming the file and the cause; `missing_hint` is appended when a file is
-// missing ("(train into --model-dir M first)").
-SavedModel load_saved_model(const std::filesystem::path& model_dir,
+// Reads and checks both files (ModelDir::load_saved_model names them). Throws RuntimeFailure
+// naming the file and the cause; `missing_hint` is appended when a file is missing.
+SavedModel read_saved_model(const std::filesystem::path& config_file,
+                            const std::filesystem::path& weights_file,
                             const std::string& missing_hint);
-
-// The whole file as text; RuntimeFailure "<path>: does not exist<missing_hint>" if absent.
-std::string read_text_file(const std::filesystem::path& path, const std::string& missing_hint);
 
 }  // namespace trainer

@@ -6,7 +6,7 @@
 #include <ostream>
 #include <string>
 
-#include "io/model_dir.h"
+#include "io/saved_model.h"
 
 namespace trainer {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "io/model_dir.h"
 #include "io/png.h"
+#include "io/saved_model.h"
 
 namespace trainer {
 

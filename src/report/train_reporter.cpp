@@ -197,11 +197,11 @@ class JsonReporter : public TrainReporter, FetchReporter {
 
 }  // namespace
 
-std::unique_ptr<TrainReporter> make_train_reporter(LogFormat format, bool quiet, bool interactive,
-                                                   std::optional<double> interval,
+std::unique_ptr<TrainReporter> make_train_reporter(const ReportOptions& options, bool interactive,
                                                    std::ostream& out, std::ostream& err) {
-  if (quiet) return std::make_unique<QuietReporter>(err);
-  if (format == LogFormat::json)
+  if (options.quiet) return std::make_unique<QuietReporter>(err);
+  const std::optional<double> interval = options.progress_interval;
+  if (options.format == LogFormat::json)
     return std::make_unique<JsonReporter>(out, err, interval.value_or(kJsonInterval));
   return std::make_unique<TextReporter>(out, err, interactive, interval.value_or(kLiveInterval));
 }

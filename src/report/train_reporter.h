@@ -12,9 +12,18 @@
 #include <string>
 
 #include "data/fetch.h"
-#include "io/model_dir.h"
+#include "io/saved_model.h"
 
 namespace trainer {
+
+enum class LogFormat { text, json };
+
+// --log-format, --quiet, --progress-interval.
+struct ReportOptions {
+  LogFormat format = LogFormat::text;
+  bool quiet = false;
+  std::optional<double> progress_interval;  // seconds; else the format's default
+};
 
 struct RunStart {
   std::string dataset, device, model_dir;
@@ -55,10 +64,9 @@ class TrainReporter {
   virtual FetchReporter& fetch_reporter() = 0;
 };
 
-// interactive: stdout is a terminal (live lines); quiet: report nothing; interval: seconds
-// between progress reports, else 0.1 for live lines and 1 for JSON.
-std::unique_ptr<TrainReporter> make_train_reporter(LogFormat format, bool quiet, bool interactive,
-                                                   std::optional<double> interval,
+// interactive: stdout is a terminal (live lines). Without a progress interval, 0.1 s for live lines
+// and 1 s for JSON.
+std::unique_ptr<TrainReporter> make_train_reporter(const ReportOptions& options, bool interactive,
                                                    std::ostream& out, std::ostream& err);
 
 }  // namespace trainer

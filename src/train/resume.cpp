@@ -1,13 +1,62 @@
 #include "train/resume.h"
 
-#include "data/idx.h"
-#include "io/atomic_file.h"
+#include <cstdio>
+#include <cstdlib>
+
+#include "util/errors.h"
+#include "util/file_read.h"
 
 namespace trainer {
 
-std::optional<ResumePoint> find_resume_point(const std::filesystem::path& checkpoints_dir,
-                                             const TrainConfig& config, std::ostream& err) {
-  const std::vector<std::filesystem::path> files = list_checkpoints(checkpoints_dir);
+Fingerprint run_fingerprint(const TrainConfig& config) {
+  char learning_rate[32];
+  std::snprintf(learning_rate, sizeof learning_rate, "%.17g", config.adam.learning_rate);
+  return {
+      {"--dataset", config.dataset},
+      {"--hidden", std::to_string(config.shape.hidden)},
+      {"--code", std::to_string(config.shape.code)},
+      {"--output-activation",
+       config.shape.output_activation == Activation::relu ? "relu" : "sigmoid"},
+      {"--batch-size", std::to_string(config.batch_size)},
+      {"--learning-rate", learning_rate},
+      {"--seed", std::to_string(config.seed)},
+      {"--no-shuffle", config.shuffle ? "off" : "on"},
+      {"--limit", config.limit ? std::to_string(*config.limit) : "off"},
+  };
+}
+
+TrainedModelSpec spec_from_fingerprint(const Checkpoint& checkpoint, const std::string& name) {
+  auto value = [&](const std::string& flag) -> const std::string& {
+    for (const auto& [key, text] : checkpoint.fingerprint) {
+      if (key == flag) return text;
+    }
+    throw CheckpointError(name + ": the fingerprint has no " + flag);
+  };
+  auto number = [&](const std::string& flag) {
+    const std::string& text = value(flag);
+    char* end = nullptr;
+    const long parsed = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || parsed < 1 || parsed > (1 << 20))
+      throw CheckpointError(name + ": fingerprint " + flag + " '" + text + "' is not a size");
+    return int(parsed);
+  };
+  TrainedModelSpec spec;
+  spec.dataset = value("--dataset");
+  spec.shape.hidden = number("--hidden");
+  spec.shape.code = number("--code");
+  const std::string& output = value("--output-activation");
+  if (output != "relu" && output != "sigmoid")
+    throw CheckpointError(name + ": fingerprint --output-activation '" + output + "'");
+  spec.shape.output_activation = output == "relu" ? Activation::relu : Activation::sigmoid;
+  spec.batch_size = number("--batch-size");
+  if (value("--limit") != "off") spec.limit = number("--limit");
+  spec.epochs = checkpoint.epoch;
+  return spec;
+}
+
+std::optional<ResumePoint> find_resume_point(const ModelDir& model_dir, const Fingerprint& expected,
+                                             std::ostream& err) {
+  const std::vector<std::filesystem::path> files = model_dir.list_checkpoints();
   // Damaged checkpoints are reported as warnings only when an older one is used instead; when none
   // is valid, the one error line names the newest and its problem.
   std::vector<std::string> problems;
@@ -23,7 +72,6 @@ std::optional<ResumePoint> find_resume_point(const std::filesystem::path& checkp
     for (const std::string& problem : problems)
       err << "trainer: warning: " << problem << "; using the previous checkpoint" << std::endl;
     point.file = file;
-    const auto expected = run_fingerprint(config);
     for (const auto& [flag, value] : point.checkpoint.fingerprint) {
       for (const auto& [wanted_flag, wanted] : expected) {
         if (flag == wanted_flag && value != wanted) {
@@ -35,30 +83,24 @@ std::optional<ResumePoint> find_resume_point(const std::filesystem::path& checkp
     return point;
   }
   if (!files.empty()) {
-    throw RuntimeFailure(checkpoints_dir.string() + ": no valid checkpoint (newest: " +
+    throw RuntimeFailure(model_dir.checkpoints_dir().string() + ": no valid checkpoint (newest: " +
                          problems.front() + "); pass --fresh to start over");
   }
   return std::nullopt;
 }
 
-std::filesystem::path save_checkpoint(const std::filesystem::path& checkpoints_dir,
-                                      const Checkpoint& checkpoint, int keep,
-                                      bool first_of_fresh_run) {
-  make_directories(checkpoints_dir);
-  const std::filesystem::path file = checkpoint_path(checkpoints_dir, checkpoint.step);
-  write_file_atomically(file, checkpoint_pieces(checkpoint).views());
-  int kept = 0;  // newest first: keep `keep` files, ours among them
-  for (const std::filesystem::path& other : list_checkpoints(checkpoints_dir)) {
-    if (other == file) {
-      ++kept;
-    } else if (first_of_fresh_run || kept >= keep) {
-      std::error_code ec;
-      std::filesystem::remove(other, ec);
-    } else {
-      ++kept;
-    }
+StartPoint start_point(const ResumePoint& resume, int steps_per_epoch, int batch, int train_count) {
+  const Checkpoint& c = resume.checkpoint;
+  StartPoint start{c.epoch, int(c.cursor / batch), c.epoch_sse, c.epoch_seconds};
+  const bool fits = c.cursor % batch == 0 && c.cursor < train_count &&
+                    c.step == std::int64_t(c.epoch) * steps_per_epoch + start.step_in_epoch;
+  if (!fits) {
+    throw RuntimeFailure(resume.file.string() + ": step " + std::to_string(c.step) + ", epoch " +
+                         std::to_string(c.epoch) + " and cursor " + std::to_string(c.cursor) +
+                         " do not fit " + std::to_string(train_count) + " images in batches of " +
+                         std::to_string(batch));
   }
-  return file;
+  return start;
 }
 
 }  // namespace trainer

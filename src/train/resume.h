@@ -1,15 +1,31 @@
-// TF model_dir semantics: a run continues from the newest valid checkpoint in
-// <model-dir>/checkpoints unless --fresh; flags that would change the result must match.
+// TF model_dir semantics: a run continues from the newest valid checkpoint in its model directory
+// unless --fresh, and the flags that would change the result must match the checkpoint's
+// fingerprint. Both sides of that fingerprint live here: writing it, and reading a model's shape
+// back from it (`trainer eval --checkpoint`).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "io/checkpoint.h"
+#include "io/model_dir.h"
 #include "train/train_config.h"
 
 namespace trainer {
+
+using Fingerprint = std::vector<std::pair<std::string, std::string>>;
+
+// The flags whose values shape the model or its trajectory, e.g. ("--hidden", "128").
+Fingerprint run_fingerprint(const TrainConfig& config);
+
+// The data and shape a checkpoint's fingerprint describes; throws CheckpointError naming `name`
+// when a flag is missing or malformed. shape.input is left at its default.
+TrainedModelSpec spec_from_fingerprint(const Checkpoint& checkpoint, const std::string& name);
 
 struct ResumePoint {
   Checkpoint checkpoint;
@@ -17,16 +33,19 @@ struct ResumePoint {
 };
 
 // The newest checkpoint that decodes; each damaged newer one is skipped and reported on `err`.
-// Throws UsageError naming the first flag whose value differs from the checkpoint's, and
-// RuntimeFailure when checkpoints exist but none is valid.
-std::optional<ResumePoint> find_resume_point(const std::filesystem::path& checkpoints_dir,
-                                             const TrainConfig& config, std::ostream& err);
+// Throws UsageError naming the first flag whose value differs from `expected`, and RuntimeFailure
+// when checkpoints exist but none is valid.
+std::optional<ResumePoint> find_resume_point(const ModelDir& model_dir, const Fingerprint& expected,
+                                             std::ostream& err);
 
-// Writes atomically, then keeps the `keep` newest. `first_of_fresh_run`: the directory's older
-// checkpoints belong to the run --fresh replaced and are removed now that a new one exists.
-// Returns the file written.
-std::filesystem::path save_checkpoint(const std::filesystem::path& checkpoints_dir,
-                                      const Checkpoint& checkpoint, int keep,
-                                      bool first_of_fresh_run);
+// Where a resumed run continues: completed epochs and the first step inside the next one.
+struct StartPoint {
+  int epoch = 0;
+  int step_in_epoch = 0;
+  double epoch_sse = 0, epoch_seconds = 0;  // of the epoch it continues
+};
+// Throws RuntimeFailure naming the checkpoint when its step, epoch and cursor do not fit
+// `train_count` images in batches of `batch` (steps_per_epoch of them).
+StartPoint start_point(const ResumePoint& resume, int steps_per_epoch, int batch, int train_count);
 
 }  // namespace trainer

@@ -3,6 +3,7 @@
 // Messages name the flag, file or URL and the cause.
 #pragma once
 
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -16,7 +17,9 @@ struct RuntimeFailure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// "<path>: <strerror(errno_value)>"
-std::string describe_errno(const std::string& what, int errno_value);
+// "<what>: <strerror(errno_value)>"
+inline std::string describe_errno(const std::string& what, int errno_value) {
+  return what + ": " + std::strerror(errno_value);
+}
 
 }  // namespace trainer

@@ -202,7 +202,11 @@ def main():
         containers.docker("rm", name)
         saved = os.listdir(os.path.join(stopped, "checkpoints")) if os.path.isdir(
             os.path.join(stopped, "checkpoints")) else []
-        checks.check(code == "143" and "interrupted by SIGTERM" in logs.stderr and len(saved) == 1,
+        # Epochs take a few hundredths of a second: by the time `docker stop` lands, earlier epochs
+        # may have left their own checkpoints. The one the stop line names must be there.
+        named = re.search(r"saved /out/checkpoints/(ckpt-\d+\.ckpt)", logs.stderr)
+        checks.check(code == "143" and "interrupted by SIGTERM" in logs.stderr and named is not None
+                     and named.group(1) in saved,
                      f"docker stop: checkpoint saved, exit 143: code {code}, {saved}, {logs.stderr.strip()}")
         # Finish the epoch it was stopped in (or the next one): "in epoch E at step S" / "after epoch E".
         where = re.search(r"in epoch (\d+) at|after epoch (\d+)", logs.stderr)

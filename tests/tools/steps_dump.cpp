@@ -8,10 +8,10 @@
 
 #include "backend/backend.h"
 #include "data/cache.h"
-#include "io/atomic_file.h"
 #include "io/safetensors.h"
 #include "model/autoencoder.h"
-#include "model/init.h"
+#include "model/rng.h"
+#include "util/atomic_file.h"
 
 using namespace trainer;
 

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "io/atomic_file.h"
+#include "util/atomic_file.h"
 #include "util/errors.h"
 
 using namespace trainer;

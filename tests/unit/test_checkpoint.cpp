@@ -6,8 +6,11 @@
 
 #include "data/idx.h"
 #include "io/checkpoint.h"
+#include "io/model_dir.h"
 #include "io/safetensors.h"
 #include "model/layout.h"
+#include "train/resume.h"
+#include "util/file_read.h"
 
 using namespace trainer;
 
@@ -94,14 +97,15 @@ TEST_CASE("a fingerprint describes the model to evaluate", "[checkpoint]") {
 }
 
 TEST_CASE("saved-model config.json is read back, newer versions refused", "[checkpoint]") {
-  TrainConfig config;
-  config.batch_size = 64;
+  RunRecord run;
+  run.dataset = "mnist";
+  run.batch_size = 64;
   ModelShape shape;
   shape.hidden = 16;
   shape.code = 4;
   EpochMetrics last;
   last.epoch = 3;
-  const std::string text = config_json(make_layout(shape), config, "mnist", last);
+  const std::string text = config_json(make_layout(shape), run, last);
   const TrainedModelSpec spec = parse_config_json(text, "config.json");
   CHECK(spec.dataset == "mnist");
   CHECK(spec.shape.input == 784);
@@ -141,10 +145,11 @@ TEST_CASE("damaged, truncated, foreign and newer checkpoints are refused by name
 TEST_CASE("checkpoint files sort newest first", "[checkpoint]") {
   const auto dir = std::filesystem::temp_directory_path() / "trainer-ckpt-list";
   std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  for (int step : {9, 120, 10}) std::ofstream(checkpoint_path(dir, step)) << "x";
-  std::ofstream(dir / "notes.txt") << "x";
-  const auto files = list_checkpoints(dir);
+  const ModelDir model_dir(dir);
+  std::filesystem::create_directories(model_dir.checkpoints_dir());
+  for (int step : {9, 120, 10}) std::ofstream(model_dir.checkpoint_file(step)) << "x";
+  std::ofstream(model_dir.checkpoints_dir() / "notes.txt") << "x";
+  const auto files = model_dir.list_checkpoints();
   REQUIRE(files.size() == 3);
   CHECK(files[0].filename() == "ckpt-0000000120.ckpt");
   CHECK(files[2].filename() == "ckpt-0000000009.ckpt");

@@ -2,9 +2,8 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
-#include "cli/parse_eval.h"
-#include "cli/parse_train.h"
-#include "data/data_dir.h"
+#include "commands/commands.h"
+#include "data/cache.h"
 #include "util/errors.h"
 
 using namespace trainer;
@@ -35,7 +34,7 @@ TEST_CASE("defaults are the seed model's", "[cli]") {
   REQUIRE(c.shape.output_activation == Activation::relu);
   REQUIRE(c.shuffle);
   REQUIRE(!c.limit);
-  REQUIRE(c.threads == 0);
+  REQUIRE(c.backend.threads == 0);
 }
 
 TEST_CASE("flags are parsed", "[cli]") {
@@ -74,10 +73,10 @@ TEST_CASE("flags are parsed", "[cli]") {
   REQUIRE(c.shape.code == 16);
   REQUIRE(c.shape.output_activation == Activation::sigmoid);
   REQUIRE(c.seed == 18446744073709551615ull);
-  REQUIRE(c.threads == 3);
+  REQUIRE(c.backend.threads == 3);
   REQUIRE(!c.shuffle);
   REQUIRE(*c.limit == 1000);
-  REQUIRE(*c.data_dir == "d");
+  REQUIRE(*c.data.data_dir == "d");
   REQUIRE(c.checkpoint_every == 50);
   REQUIRE(parse({}).checkpoint_every == 0);
   REQUIRE(std::holds_alternative<ShowHelp>(parse_train_args({"--help"})));
@@ -121,23 +120,23 @@ TEST_CASE("bad values name the flag and what is allowed", "[cli]") {
 TEST_CASE("data flags: mirrors in order, one per flag, then TRAINER_MIRROR", "[cli]") {
   ::unsetenv("TRAINER_MIRROR");
   TrainConfig config = parse({});
-  CHECK(config.fetch.mirrors.empty());
-  CHECK(config.fetch.catalog_mirrors);
-  CHECK_FALSE(config.fetch.offline);
-  CHECK(config.fetch.timeout_s == 30);
-  CHECK(config.fetch.retries == 3);
+  CHECK(config.data.fetch.mirrors.empty());
+  CHECK(config.data.fetch.catalog_mirrors);
+  CHECK_FALSE(config.data.fetch.offline);
+  CHECK(config.data.fetch.timeout_s == 30);
+  CHECK(config.data.fetch.retries == 3);
 
   ::setenv("TRAINER_MIRROR", "  file:///srv/data  https://env.example/a/ ", 1);
   config = parse({"--mirror", "https://m.example/x,y", "--mirror", "http://second.example",
                   "--no-catalog-mirrors", "--offline", "--timeout", "0.5", "--retries", "0"});
   ::unsetenv("TRAINER_MIRROR");
-  CHECK(config.fetch.mirrors ==
+  CHECK(config.data.fetch.mirrors ==
         std::vector<std::string>{"https://m.example/x,y/", "http://second.example/",
                                  "file:///srv/data/", "https://env.example/a/"});
-  CHECK_FALSE(config.fetch.catalog_mirrors);
-  CHECK(config.fetch.offline);
-  CHECK(config.fetch.timeout_s == 0.5);
-  CHECK(config.fetch.retries == 0);
+  CHECK_FALSE(config.data.fetch.catalog_mirrors);
+  CHECK(config.data.fetch.offline);
+  CHECK(config.data.fetch.timeout_s == 0.5);
+  CHECK(config.data.fetch.retries == 0);
   CHECK_THAT(usage_error({"--mirror", "https://q.example/?a=1"}),
              Catch::Contains("without a query"));
 }
@@ -168,8 +167,8 @@ TEST_CASE("eval flags", "[cli]") {
   CHECK(c.model_dir == "m");
   CHECK(*c.checkpoint == "ckpt-0000000016.ckpt");
   CHECK(*c.dataset == "mnist");
-  CHECK(c.device == DeviceKind::cpu);
-  CHECK(c.fetch.offline);
+  CHECK(c.backend.device == DeviceKind::cpu);
+  CHECK(c.data.fetch.offline);
   CHECK(!std::get<EvalConfig>(parse_eval_args({})).checkpoint);
   CHECK_THROWS_WITH(parse_eval_args({"--dataset", "cifar"}),
                     "--dataset: expected one of mnist|fashion-mnist, got 'cifar'");

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "io/atomic_file.h"
-#include "io/file_lock.h"
+#include "util/atomic_file.h"
+#include "util/file_lock.h"
 
 using namespace trainer;
 namespace fs = std::filesystem;

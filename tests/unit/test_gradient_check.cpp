@@ -8,7 +8,7 @@
 
 #include "backend/cpu_backend.h"
 #include "model/autoencoder.h"
-#include "model/init.h"
+#include "model/rng.h"
 
 using namespace trainer;
 

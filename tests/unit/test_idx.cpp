@@ -12,6 +12,7 @@
 #include "data/idx.h"
 #include "gzip_test_support.h"
 #include "util/errors.h"
+#include "util/file_read.h"
 
 using namespace trainer;
 namespace fs = std::filesystem;

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "train/rng.h"
+#include "model/rng.h"
 
 using namespace trainer;
 

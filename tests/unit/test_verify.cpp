@@ -6,6 +6,7 @@
 #include "data/idx.h"
 #include "data/verify.h"
 #include "gzip_test_support.h"
+#include "util/file_read.h"
 #include "util/sha256.h"
 
 using namespace trainer;

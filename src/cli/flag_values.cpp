@@ -1,0 +1,79 @@
+#include "cli/flag_values.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+#include "util/errors.h"
+
+namespace trainer {
+namespace {
+[[noreturn]] void reject(const std::string& flag, const std::string& expected,
+                         const std::string& text) {
+  throw UsageError("--" + flag + ": expected " + expected + ", got '" + text + "'");
+}
+}  // namespace
+
+std::int64_t parse_integer_flag(const std::string& flag, const std::string& text, std::int64_t min,
+                                std::int64_t max) {
+  const std::string expected =
+      "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+  if (text.empty() || text.find_first_not_of("-0123456789") != std::string::npos)
+    reject(flag, expected, text);
+  errno = 0;
+  char* end = nullptr;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0' || value < min || value > max) reject(flag, expected, text);
+  return value;
+}
+
+std::uint64_t parse_unsigned_flag(const std::string& flag, const std::string& text) {
+  const std::string expected = "a whole number from 0 to 18446744073709551615";
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+    reject(flag, expected, text);
+  errno = 0;
+  char* end = nullptr;
+  unsigned long long value = std::strtoull(text.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0') reject(flag, expected, text);
+  return value;
+}
+
+double parse_positive_flag(const std::string& flag, const std::string& text, double max) {
+  char max_text[32];
+  std::snprintf(max_text, sizeof max_text, "%g", max);
+  const std::string expected = std::string("a number greater than 0 and at most ") + max_text;
+  if (text.empty() || text.find_first_of(" \t\n") != std::string::npos)
+    reject(flag, expected, text);
+  errno = 0;
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  if (errno != 0 || *end != '\0' || !std::isfinite(value) || !(value > 0) || value > max) {
+    reject(flag, expected, text);
+  }
+  return value;
+}
+
+std::string parse_choice_flag(const std::string& flag, const std::string& text,
+                              const std::vector<std::string>& choices) {
+  std::string allowed;
+  for (const std::string& choice : choices) {
+    if (text == choice) return text;
+    allowed += allowed.empty() ? "" : "|";
+    allowed += choice;
+  }
+  reject(flag, "one of " + allowed, text);
+}
+
+std::string parse_path_flag(const std::string& flag, const std::string& text) {
+  if (text.empty()) reject(flag, "a path", text);
+  return text;
+}
+
+DeviceKind parse_device_flag(const std::string& text) {
+  const std::string device = parse_choice_flag("device", text, {"auto", "cpu", "cuda"});
+  return device == "cpu"    ? DeviceKind::cpu
+         : device == "cuda" ? DeviceKind::cuda
+                            : DeviceKind::automatic;
+}
+
+}  // namespace trainer

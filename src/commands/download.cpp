@@ -1,0 +1,51 @@
+// `trainer download`: fetch and verify datasets into the cache.
+#include "commands/commands.h"
+
+#include <iostream>
+
+#include "cli/flag_values.h"
+#include "data/cache.h"
+#include "data/catalog.h"
+#include "report/fetch_progress.h"
+
+namespace trainer {
+
+std::variant<DownloadConfig, ShowHelp> parse_download_args(const std::vector<std::string>& args) {
+  cxxopts::Options options =
+      command_options("trainer download",
+                      "Fetch datasets into the cache and verify them (for image builds, init "
+                      "containers and air-gapped machines).");
+  std::vector<std::string> choices = dataset_names();
+  choices.push_back("all");
+  std::string choice_text;
+  for (const std::string& choice : choices)
+    choice_text += (choice_text.empty() ? "" : "|") + choice;
+  options.add_options()("dataset", choice_text,
+                        cxxopts::value<std::string>()->default_value("mnist"))("h,help",
+                                                                               "Show this help");
+  add_data_flags(options);
+  const cxxopts::ParseResult result = parse_flags(options, "trainer download", args);
+  if (result.count("help")) return ShowHelp{options.help(), kDataEnvironmentHelp};
+  DownloadConfig config;
+  const std::string dataset =
+      parse_choice_flag("dataset", result["dataset"].as<std::string>(), choices);
+  config.datasets = dataset == "all" ? dataset_names() : std::vector<std::string>{dataset};
+  config.data = parse_data_flags(result);
+  return config;
+}
+
+void run_download(const DownloadConfig& config, std::ostream& out) {
+  const DataDirChoice data_dir = resolve_data_dir(config.data.data_dir);
+  ConsoleFetchReporter reporter(out, std::cerr, stdout_is_terminal());
+  for (const std::string& name : config.datasets) {
+    const CatalogDataset* dataset = find_dataset(name);
+    const Dataset data =
+        obtain_dataset({data_dir.path, dataset, config.data.fetch, false}, reporter);
+    out << name << ": " << dataset->files.size() << " files verified in "
+        << (data_dir.path / name).string() << " (" << data.train_images.count << " training, "
+        << data.test_images.count << " test images; data dir from " << data_dir.source << ")"
+        << std::endl;
+  }
+}
+
+}  // namespace trainer

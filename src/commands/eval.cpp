@@ -1,0 +1,141 @@
+// `trainer eval`: the test-set loss of a saved model or checkpoint (commands/commands.h).
+#include "commands/commands.h"
+
+#include <cstdio>
+#include <iostream>
+
+#include "cli/flag_values.h"
+#include "data/cache.h"
+#include "data/idx.h"
+#include "io/checkpoint.h"
+#include "io/model_dir.h"
+#include "io/safetensors.h"
+#include "io/saved_model.h"
+#include "model/autoencoder.h"
+#include "report/console.h"
+#include "report/fetch_progress.h"
+#include "train/device_data.h"
+#include "train/resume.h"
+#include "util/errors.h"
+#include "util/file_read.h"
+
+namespace trainer {
+namespace {
+
+struct ModelToEvaluate {
+  std::filesystem::path file;
+  TrainedModelSpec spec;
+  // Either the whole checkpoint state or just the parameters of a saved model.
+  std::vector<float> values;
+  bool is_checkpoint = false;
+  std::string progress;  // "3 epochs trained", "step 675, inside epoch 2"
+};
+
+std::string epochs_trained(int epochs) {
+  return std::to_string(epochs) + (epochs == 1 ? " epoch trained" : " epochs trained");
+}
+
+ModelToEvaluate load_checkpoint_to_evaluate(const EvalConfig& config) {
+  const std::filesystem::path file = ModelDir(config.model_dir).find_checkpoint(*config.checkpoint);
+  ModelToEvaluate model;
+  model.file = file;
+  model.is_checkpoint = true;
+  Checkpoint checkpoint = decode_checkpoint(read_text_file(file, " (--checkpoint)"), file.string());
+  model.spec = spec_from_fingerprint(checkpoint, file.string());
+  model.values = std::move(checkpoint.state);
+  model.progress = checkpoint.cursor > 0
+                       ? "step " + std::to_string(checkpoint.step) + ", inside epoch " +
+                             std::to_string(checkpoint.epoch + 1)
+                       : epochs_trained(checkpoint.epoch);
+  return model;
+}
+
+ModelToEvaluate load_saved_model_to_evaluate(const EvalConfig& config) {
+  SavedModel saved = ModelDir(config.model_dir)
+                         .load_saved_model(" (train into --model-dir " + config.model_dir +
+                                           " first, or pass --checkpoint)");
+  ModelToEvaluate model;
+  model.file = saved.file;
+  model.spec = saved.spec;
+  model.values = std::move(saved.params);
+  model.progress = epochs_trained(model.spec.epochs);
+  return model;
+}
+
+}  // namespace
+
+std::variant<EvalConfig, ShowHelp> parse_eval_args(const std::vector<std::string>& args) {
+  cxxopts::Options options = command_options(
+      "trainer eval", "Print the test-set mean squared error of a saved model or checkpoint.");
+  auto text = [] { return cxxopts::value<std::string>(); };
+  auto add = options.add_options();
+  add("model-dir", "The model directory a training run wrote", text()->default_value("model"));
+  add("checkpoint",
+      "Evaluate this checkpoint instead of <model-dir>/saved_model (a path, or a file name in "
+      "<model-dir>/checkpoints)",
+      text());
+  add("dataset", "Test on this dataset's test set (default: the one the model was trained on)",
+      text());
+  add("h,help", "Show this help");
+  add_backend_flags(options);
+  add_data_flags(options);
+  const cxxopts::ParseResult result = parse_flags(options, "trainer eval", args);
+  if (result.count("help")) return ShowHelp{options.help(), kDataEnvironmentHelp};
+
+  auto value = [&](const char* flag) { return result[flag].as<std::string>(); };
+  EvalConfig config;
+  config.model_dir = parse_path_flag("model-dir", value("model-dir"));
+  if (result.count("checkpoint"))
+    config.checkpoint = parse_path_flag("checkpoint", value("checkpoint"));
+  if (result.count("dataset"))
+    config.dataset = parse_choice_flag("dataset", value("dataset"), dataset_names());
+  config.backend = parse_backend_flags(result);
+  config.data = parse_data_flags(result);
+  return config;
+}
+
+void run_eval(const EvalConfig& config, std::ostream& out) {
+  BackendChoice choice = make_backend(config.backend);
+  if (!choice.note.empty()) out << choice.note << "; using the CPU" << std::endl;
+  ModelToEvaluate model = config.checkpoint ? load_checkpoint_to_evaluate(config)
+                                            : load_saved_model_to_evaluate(config);
+  const std::string dataset_name = config.dataset ? *config.dataset : model.spec.dataset;
+  const CatalogDataset* spec = find_dataset(dataset_name);
+  if (!spec) {
+    throw RuntimeFailure(model.file.string() + ": trained on '" + dataset_name +
+                         "', which this trainer does not know (pass --dataset)");
+  }
+  const int limit = model.spec.limit.value_or(spec->train_count);
+  const int train_count = std::min(limit, spec->train_count);
+  const int test_count = std::min(limit, spec->test_count);
+
+  ConsoleFetchReporter reporter(out, std::cerr, stdout_is_terminal());
+  Dataset data = obtain_dataset(
+      {resolve_data_dir(config.data.data_dir).path, spec, config.data.fetch}, reporter);
+  ModelShape shape = model.spec.shape;
+  if (model.is_checkpoint) shape.input = data.test_images.pixels_per_image();
+  if (shape.input != data.test_images.pixels_per_image()) {
+    throw RuntimeFailure(model.file.string() + ": the model takes " + std::to_string(shape.input) +
+                         " pixels, " + data.name + " images have " +
+                         std::to_string(data.test_images.pixels_per_image()));
+  }
+  const ModelLayout layout = make_layout(shape);
+  const std::size_t expected = model.is_checkpoint ? layout.state_count() : layout.param_count;
+  if (model.values.size() != expected) {
+    throw RuntimeFailure(model.file.string() + ": holds " + std::to_string(model.values.size()) +
+                         " floats, the model its fingerprint describes needs " +
+                         std::to_string(expected));
+  }
+  model.values.resize(layout.state_count(), 0.0f);  // Adam state is not used by evaluation
+  Autoencoder autoencoder(*choice.backend, layout, {},
+                          std::min(model.spec.batch_size, train_count));
+  autoencoder.upload_state(model.values);
+  const EvalSet test = upload_eval_set(*choice.backend, std::move(data.test_images), test_count);
+  const double mse = mean_squared_error(autoencoder, test);
+  char line[64];
+  std::snprintf(line, sizeof line, "%.9g", mse);
+  out << model.file.string() << ": test MSE " << line << " on " << test_count << " " << data.name
+      << " test images (" << model.progress << ")" << std::endl;
+}
+
+}  // namespace trainer

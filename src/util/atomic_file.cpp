@@ -1,0 +1,139 @@
+#include "util/atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <random>
+#include <regex>
+#include <string>
+
+#include "util/errors.h"
+
+namespace trainer {
+namespace {
+
+// Closes the descriptor and removes the temporary file unless committed.
+class TempFile {
+ public:
+  TempFile(std::filesystem::path path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~TempFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(path_.c_str());
+  }
+  int fd() const { return fd_; }
+  bool close() {
+    int fd = fd_;
+    fd_ = -1;
+    return ::close(fd) == 0;
+  }
+  void commit() { committed_ = true; }
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+[[noreturn]] void fail(const std::filesystem::path& path, const char* action, int error) {
+  throw RuntimeFailure(describe_errno(path.string() + ": cannot " + action, error));
+}
+
+}  // namespace
+
+std::string temporary_prefix(const std::string& file_name) {
+  return "." + file_name + ".tmp.";
+}
+
+void remove_stale_temporaries(const std::filesystem::path& dir) {
+  // ".<name>.tmp.<pid>.<8 hex>", exactly what write_file_atomically creates.
+  static const std::regex temporary(R"(\..+\.tmp\.[0-9]+\.[0-9a-f]{8})");
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (std::regex_match(entry.path().filename().string(), temporary))
+      std::filesystem::remove(entry.path(), ec);
+  }
+}
+
+void require_writable_directory(const std::filesystem::path& dir, const std::string& label,
+                                const std::function<std::string(int)>& hint) {
+  std::error_code ec;
+  std::filesystem::path probe = dir.empty() ? std::filesystem::path(".") : dir;
+  while (!std::filesystem::exists(probe, ec)) {
+    const std::filesystem::path parent = probe.parent_path();
+    probe = parent.empty() || parent == probe ? std::filesystem::path(".") : parent;
+  }
+  if (!std::filesystem::is_directory(probe, ec))
+    throw RuntimeFailure(label + ": " + probe.string() + " exists and is not a directory");
+  if (::access(probe.c_str(), W_OK | X_OK) != 0) {
+    const int error = errno;
+    throw RuntimeFailure(describe_errno(label + ": cannot write in " + probe.string(), error) +
+                         hint(error));
+  }
+}
+
+void make_directories(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) return;
+  std::filesystem::path partial;
+  for (const std::filesystem::path& part : dir) {
+    partial /= part;
+    if (std::filesystem::is_directory(partial, ec)) continue;
+    if (std::filesystem::exists(partial, ec)) {
+      throw RuntimeFailure(partial.string() + ": exists and is not a directory");
+    }
+    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
+      fail(partial, "create directory", errno);
+  }
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view contents) {
+  write_file_atomically(path, std::vector<std::string_view>{contents});
+}
+
+void write_file_atomically(const std::filesystem::path& path,
+                           const std::vector<std::string_view>& pieces) {
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  // pid plus a random tag: in a container every run is pid 1, and a run killed mid-write leaves
+  // its temporary behind.
+  std::random_device random;
+  std::filesystem::path temp;
+  int fd = -1;
+  for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
+    char tag[16];
+    std::snprintf(tag, sizeof tag, "%08x", unsigned(random()));
+    temp =
+        dir / (temporary_prefix(path.filename().string()) + std::to_string(::getpid()) + "." + tag);
+    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  if (fd < 0) fail(path, "write", errno);
+  TempFile file(temp, fd);
+  for (std::string_view piece : pieces) {
+    const char* data = piece.data();
+    std::size_t left = piece.size();
+    while (left > 0) {
+      ssize_t written = ::write(file.fd(), data, left);
+      if (written < 0) {
+        if (errno == EINTR) continue;
+        fail(path, "write", errno);
+      }
+      data += written;
+      left -= std::size_t(written);
+    }
+  }
+  if (::fsync(file.fd()) != 0) fail(path, "write (fsync)", errno);
+  if (!file.close()) fail(path, "write (close)", errno);
+  if (::rename(temp.c_str(), path.c_str()) != 0) fail(path, "replace", errno);
+  file.commit();
+  // The rename itself must reach the disk, or a crash could bring back the old file.
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+}
+
+}  // namespace trainer
