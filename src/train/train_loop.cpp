@@ -1,5 +1,6 @@
 #include "train/train_loop.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "report/pictures.h"
@@ -83,6 +84,36 @@ void finish_trained_run(const PreparedRun& run) {
   run.report->finished(run.model_dir.saved_model_file());
 }
 
+// The live line's or JSON event's numbers, `s` steps into the epoch (from `first_step`).
+StepProgress progress_at(const PreparedRun& run, EpochRunner& steps, int epoch, int epochs, int s,
+                         int first_step, double seconds) {
+  const int batch = run.model->max_batch();
+  const int images_done = std::min(s * batch, run.train.count);
+  StepProgress p;
+  p.epoch = epoch + 1;
+  p.epochs = epochs;
+  p.step = s;
+  p.steps = steps.steps_per_epoch();
+  p.global_step = std::int64_t(epoch) * steps.steps_per_epoch() + s;
+  p.loss = steps.epoch_sse() / (double(images_done) * run.layout.shape.input);
+  p.images_per_second = seconds > 0 ? (s - first_step) * double(batch) / seconds : 0;
+  p.eta_seconds = seconds * (steps.steps_per_epoch() - s) / std::max(1, s - first_step);
+  return p;
+}
+
+// What each finished epoch leaves in the model directory besides its checkpoint: the saved model
+// (from the checkpoint's state), metrics.jsonl and the two pictures.
+void write_epoch_outputs(PreparedRun& run, const std::vector<float>& state) {
+  run.model_dir.write_saved_model(run.layout, state.data(), run.record, run.history.back());
+  run.model_dir.write_metrics(run.history);
+  run.model_dir.write_pictures(
+      loss_curve_svg(run.history, run.record.dataset + ", " + run.model_dir.root().string()),
+      // The test set's rows are 0, 1, 2, ...: its first rows are the grid's images.
+      reconstruction_grid(run.grid_originals,
+                          run.model->reconstruct(run.test.images, run.test.rows, run.grid_count),
+                          run.grid_count, run.image_rows, run.image_cols));
+}
+
 }  // namespace
 
 void run_training(const TrainConfig& config, std::ostream& out) {
@@ -115,18 +146,8 @@ void run_training(const TrainConfig& config, std::ostream& out) {
           const Clock::time_point now = Clock::now();
           if (report.wants_progress(seconds_between(last_report, now))) {
             last_report = now;
-            const double seconds = seconds_between(started, now);
-            const int images_done = std::min(s * batch, run.train.count);
-            StepProgress p;
-            p.epoch = epoch + 1;
-            p.epochs = config.epochs;
-            p.step = s;
-            p.steps = steps_per_epoch;
-            p.global_step = epoch_first_step + s;
-            p.loss = steps.epoch_sse() / (double(images_done) * run.layout.shape.input);
-            p.images_per_second = seconds > 0 ? (s - first_step) * double(batch) / seconds : 0;
-            p.eta_seconds = seconds * (steps_per_epoch - s) / std::max(1, s - first_step);
-            report.progress(p);
+            report.progress(progress_at(run, steps, epoch, config.epochs, s, first_step,
+                                        seconds_between(started, now)));
           }
           // A checkpoint inside the epoch: every --checkpoint-every steps, and on a signal, after
           // which the run stops.
@@ -159,14 +180,7 @@ void run_training(const TrainConfig& config, std::ostream& out) {
     checkpoint.step = metrics.step;
     checkpoint.epoch = epoch + 1;
     const std::filesystem::path saved = checkpoints.save(checkpoint, run.history);
-    run.model_dir.write_saved_model(run.layout, checkpoint.state.data(), run.record, metrics);
-    run.model_dir.write_metrics(run.history);
-    run.model_dir.write_pictures(
-        loss_curve_svg(run.history, run.record.dataset + ", " + run.model_dir.root().string()),
-        // The test set's rows are 0, 1, 2, ...: its first rows are the grid's images.
-        reconstruction_grid(run.grid_originals,
-                            model.reconstruct(run.test.images, run.test.rows, run.grid_count),
-                            run.grid_count, run.image_rows, run.image_cols));
+    write_epoch_outputs(run, checkpoint.state);
     // A signal during the epoch's last steps stops the run here, between epochs.
     if (epoch + 1 < config.epochs)
       stop_if_interrupted(saved, "after epoch " + std::to_string(epoch + 1));
