@@ -28,6 +28,9 @@ void run_or_record(cudaStream_t stream, const std::function<void()>& op);
 void run_grid(const KernelSite& site, const LaunchConfig& config,
               const std::function<void()>& thread);
 
+// Why TRAINER_CUDA_EMU_ORDER cannot be used, or "" (launch.cpp).
+std::string order_variable_problem();
+
 // "gemm_kernel (kernels/cuda/gemm.cu:85)"
 std::string describe(const KernelSite& site);
 

@@ -305,6 +305,15 @@ void run_block_in_fibers(Scheduler& s, const KernelSite& site, unsigned threads,
 
 }  // namespace
 
+std::string order_variable_problem() {
+  try {
+    (void)order_choice();
+  } catch (const EmulatorError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 std::string describe(const KernelSite& site) {
   return std::string(site.kernel) + " (launched at " + site.file + ":" + std::to_string(site.line) +
          ")";

@@ -194,6 +194,12 @@ cudaError_t cudaDriverGetVersion(int* version) {
 // TRAINER_CUDA_EMU_DEVICES=0 makes the emulator a machine without a GPU, for the paths that handle
 // one.
 cudaError_t cudaGetDeviceCount(int* count) {
+  // A bad emulator setting fails where a program looks for its GPU, before it has done anything.
+  const std::string problem = cuda_emu::order_variable_problem();
+  if (!problem.empty()) {
+    *count = 0;
+    return record_error(cudaErrorInvalidValue, problem, false);
+  }
   const char* devices = std::getenv("TRAINER_CUDA_EMU_DEVICES");
   if (devices && std::strcmp(devices, "0") == 0) {
     *count = 0;

@@ -1,7 +1,9 @@
 // GEMM with the fused epilogue, tiled through shared memory. Each thread owns TM x TN outputs, each
 // with one accumulator that walks the reduction index in ascending order from +0 with __fmaf_rn:
 // exactly the CPU's order (kernels/README.md), hence the same bits. No split-K, no atomics, and
-// the last depth tile stops at `depth` (padding with zeros would turn -0 into +0).
+// the last depth tile stops at `depth`: an accumulator can be -0 (fma(a, b, +0) rounds to -0 when
+// a*b is negative and underflows), and a padded step fma(0, b, -0) = +0 would change its sign
+// (tests/unit/test_cuda_kernels.cpp checks it).
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/kernels.h"
 

@@ -36,6 +36,14 @@ def main():
     print(probe.stdout.splitlines()[0])
     emulated = "emulator" in probe.stdout.splitlines()[0]
     checks = Checks()
+    if emulated:
+        # A bad emulator setting is found where the GPU is looked for: one line, nothing written.
+        bad = os.path.join(scratch, "bad-order")
+        result = run(DATA + ["--device", "cuda", "--epochs", "1", "--limit", "64", "--model-dir", bad],
+                     {"TRAINER_CUDA_EMU_ORDER": "sideways"})
+        checks.check(result.returncode == 1 and result.stderr.count("\n") == 1
+                     and "TRAINER_CUDA_EMU_ORDER=sideways" in result.stderr and not os.path.exists(bad),
+                     f"emulator: a bad TRAINER_CUDA_EMU_ORDER fails before anything is written: {result.stderr.strip()}")
     for i, case in enumerate(EMULATOR_CASES if emulated else CASES):
         hashes = {}
         for device in ("cpu", "cuda"):

@@ -44,6 +44,20 @@ bool cpu_twin_fuses() {
   return cpu_fma_twin().arch != cpu::SimdArch::sse2;
 }
 
+// The CUDA gemm on device copies of the operands (bias and mask when `g` asks for them); returns C.
+std::vector<float> cuda_gemm(GemmArgs g, const std::vector<float>& a, const std::vector<float>& b,
+                             const std::vector<float>& bias, const std::vector<float>& mask,
+                             const std::vector<float>& c) {
+  DeviceArray<float> da(a), db(b), dbias(bias), dmask(mask), dc(c);
+  g.a = da.ptr;
+  g.b = db.ptr;
+  g.c = dc.ptr;
+  g.bias = g.bias ? dbias.ptr : nullptr;
+  g.mask = g.mask ? dmask.ptr : nullptr;
+  cuda::gemm(g, nullptr);
+  return dc.read();
+}
+
 struct Shape {
   int rows, cols, depth;
   bool transposed_a, bias, mask;
@@ -84,15 +98,10 @@ TEST_CASE("cuda gemm matches float64 and is bit-identical to the CPU", "[cuda][k
     g.ldc = s.cols;
     g.ldmask = s.cols;
     g.activation = s.activation;
-    DeviceArray<float> da(a), db(b), dbias(bias), dmask(mask), dout(out);
     GemmArgs dg = g;
-    dg.a = da.ptr;
-    dg.b = db.ptr;
-    dg.c = dout.ptr;
-    dg.bias = s.bias ? dbias.ptr : nullptr;
-    dg.mask = s.mask ? dmask.ptr : nullptr;
-    cuda::gemm(dg, nullptr);
-    const std::vector<float> gpu = dout.read();
+    dg.bias = s.bias ? bias.data() : nullptr;  // which operands: cuda_gemm copies them
+    dg.mask = s.mask ? mask.data() : nullptr;
+    const std::vector<float> gpu = cuda_gemm(dg, a, b, bias, mask, out);
 
     GemmArgs hg = g;
     hg.a = a.data();
@@ -125,6 +134,32 @@ TEST_CASE("cuda gemm matches float64 and is bit-identical to the CPU", "[cuda][k
     if (cpu_twin_fuses() && s.activation != Activation::sigmoid)
       REQUIRE(count_bit_differences(gpu, out) == 0);
   }
+}
+
+TEST_CASE("cuda gemm keeps the -0 of products that underflow: no padded depth steps",
+          "[cuda][kernels]") {
+  // fma(-1e-30, 1e-20, +0) rounds to -0; one more step fma(0, b, -0) would make it +0. A depth
+  // that is not a multiple of the tile (45 = 32 + 13) shows whether the last tile stops at depth.
+  const int rows = 5, cols = 7, depth = 45;
+  std::vector<float> a(std::size_t(rows) * depth, -1e-30f), b(std::size_t(depth) * cols, 1e-20f),
+      out(std::size_t(rows) * cols, 1.0f);
+  GemmArgs g;
+  g.rows = rows;
+  g.cols = cols;
+  g.depth = depth;
+  g.a_row_stride = depth;
+  g.a_depth_stride = 1;
+  g.ldb = cols;
+  g.ldc = cols;
+  const std::vector<float> gpu = cuda_gemm(g, a, b, {}, {}, out);
+  GemmArgs hg = g;
+  hg.a = a.data();
+  hg.b = b.data();
+  hg.c = out.data();
+  cpu_fma_twin().gemm(hg, {0, rows}, {0, cols});
+  REQUIRE(std::signbit(out[0]));
+  REQUIRE(out[0] == 0.0f);
+  if (cpu_twin_fuses()) REQUIRE(count_bit_differences(gpu, out) == 0);
 }
 
 TEST_CASE("cuda column_sum, mse_backward, sum and adam are bit-identical to the CPU",
