@@ -86,8 +86,8 @@ DataSource parse_data_flags(const cxxopts::ParseResult& result) {
     std::string mirror;
     while (words >> mirror) flags.fetch.mirrors.push_back(parse_mirror("TRAINER_MIRROR", mirror));
   }
-  flags.fetch.catalog_mirrors = result.count("no-catalog-mirrors") == 0;
-  flags.fetch.offline = result.count("offline") != 0;
+  flags.fetch.catalog_mirrors = !result["no-catalog-mirrors"].as<bool>();
+  flags.fetch.offline = result["offline"].as<bool>();
   flags.fetch.timeout_s = parse_positive_flag("timeout", result["timeout"].as<std::string>(), 3600);
   flags.fetch.retries =
       int(parse_integer_flag("retries", result["retries"].as<std::string>(), 0, 10));
@@ -130,7 +130,7 @@ ReportOptions parse_report_flags(const cxxopts::ParseResult& result) {
                                     {"text", "json"}) == "json"
                       ? LogFormat::json
                       : LogFormat::text;
-  report.quiet = result.count("quiet") != 0;
+  report.quiet = result["quiet"].as<bool>();
   if (result.count("progress-interval"))
     report.progress_interval = parse_positive_flag(
         "progress-interval", result["progress-interval"].as<std::string>(), 86400.0);

@@ -25,7 +25,8 @@ cxxopts::Options command_options(const std::string& program, const std::string& 
                                  const std::string& usage = "[flags]");
 
 // `program` names the command in cxxopts' messages and in the --help hint for stray arguments.
-// Errors become one-line UsageErrors.
+// Errors become one-line UsageErrors. Switches (flags without a value) are read with
+// result[flag].as<bool>(), never counted: `--fresh=false` means false.
 cxxopts::ParseResult parse_flags(cxxopts::Options& options, const std::string& program,
                                  const std::vector<std::string>& args);
 

@@ -151,14 +151,14 @@ std::variant<BenchConfig, ShowHelp> parse_bench_args(const std::vector<std::stri
   add("h,help", "Show this help");
   add_backend_flags(options);
   const cxxopts::ParseResult result = parse_flags(options, "trainer bench", args);
-  if (result.count("help")) return ShowHelp{options.help(), ""};
+  if (result["help"].as<bool>()) return ShowHelp{options.help(), ""};
   auto value = [&](const char* flag) { return result[flag].as<std::string>(); };
   BenchConfig config;
   config.backend = parse_backend_flags(result);
   config.batch_size = int(parse_integer_flag("batch-size", value("batch-size"), 1, 60000));
   config.images = int(parse_integer_flag("images", value("images"), 1, 1000000));
   config.epochs = int(parse_integer_flag("epochs", value("epochs"), 1, 100));
-  config.json = result.count("json") != 0;
+  config.json = result["json"].as<bool>();
   return config;
 }
 

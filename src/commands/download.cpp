@@ -25,7 +25,7 @@ std::variant<DownloadConfig, ShowHelp> parse_download_args(const std::vector<std
                                                                                "Show this help");
   add_data_flags(options);
   const cxxopts::ParseResult result = parse_flags(options, "trainer download", args);
-  if (result.count("help")) return ShowHelp{options.help(), kDataEnvironmentHelp};
+  if (result["help"].as<bool>()) return ShowHelp{options.help(), kDataEnvironmentHelp};
   DownloadConfig config;
   const std::string dataset =
       parse_choice_flag("dataset", result["dataset"].as<std::string>(), choices);

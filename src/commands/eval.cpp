@@ -80,7 +80,7 @@ std::variant<EvalConfig, ShowHelp> parse_eval_args(const std::vector<std::string
   add_backend_flags(options);
   add_data_flags(options);
   const cxxopts::ParseResult result = parse_flags(options, "trainer eval", args);
-  if (result.count("help")) return ShowHelp{options.help(), kDataEnvironmentHelp};
+  if (result["help"].as<bool>()) return ShowHelp{options.help(), kDataEnvironmentHelp};
 
   auto value = [&](const char* flag) { return result[flag].as<std::string>(); };
   EvalConfig config;

@@ -22,7 +22,7 @@ std::variant<ExportConfig, ShowHelp> parse_export_args(const std::vector<std::st
   add("out", "Where to write (default: <model-dir>/model.onnx)", text());
   add("h,help", "Show this help");
   const cxxopts::ParseResult result = parse_flags(options, "trainer export", args);
-  if (result.count("help")) return ShowHelp{options.help(), ""};
+  if (result["help"].as<bool>()) return ShowHelp{options.help(), ""};
   auto value = [&](const char* flag) { return result[flag].as<std::string>(); };
   ExportConfig config;
   config.model_dir = parse_path_flag("model-dir", value("model-dir"));

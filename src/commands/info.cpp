@@ -69,7 +69,7 @@ std::variant<InfoConfig, ShowHelp> parse_info_args(const std::vector<std::string
   options.add_options()("data-dir", "Report this data dir instead of the default",
                         cxxopts::value<std::string>())("h,help", "Show this help");
   const cxxopts::ParseResult result = parse_flags(options, "trainer info", args);
-  if (result.count("help")) return ShowHelp{options.help(), ""};
+  if (result["help"].as<bool>()) return ShowHelp{options.help(), ""};
   InfoConfig config;
   if (result.count("data-dir"))
     config.data_dir = parse_path_flag("data-dir", result["data-dir"].as<std::string>());

@@ -40,7 +40,7 @@ std::variant<ReconstructConfig, ShowHelp> parse_reconstruct_args(
   add_backend_flags(options);
   add_data_flags(options);
   const cxxopts::ParseResult result = parse_flags(options, "trainer reconstruct", args);
-  if (result.count("help")) return ShowHelp{options.help(), kDataEnvironmentHelp};
+  if (result["help"].as<bool>()) return ShowHelp{options.help(), kDataEnvironmentHelp};
   auto value = [&](const char* flag) { return result[flag].as<std::string>(); };
   ReconstructConfig config;
   config.model_dir = parse_path_flag("model-dir", value("model-dir"));
@@ -96,13 +96,7 @@ void run_reconstruct(const ReconstructConfig& config, std::ostream& out) {
   Autoencoder model(*choice.backend, layout, {}, batch);
   model.upload_state(state);
   const EvalSet set = upload_eval_set(*choice.backend, std::move(data.test_images), config.count);
-  std::vector<float> outputs;
-  outputs.reserve(std::size_t(config.count) * std::size_t(shape.input));
-  for (int begin = 0; begin < config.count; begin += batch) {
-    const std::vector<float> part =
-        model.reconstruct(set.images, set.rows + begin, std::min(batch, config.count - begin));
-    outputs.insert(outputs.end(), part.begin(), part.end());
-  }
+  const std::vector<float> outputs = model.reconstruct(set.images, set.rows, config.count);
 
   const bool png = target.extension() == ".png";
   write_file_atomically(

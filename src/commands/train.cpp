@@ -51,12 +51,12 @@ std::variant<TrainConfig, ShowHelp, ShowVersion> parse_train_args(
     const std::vector<std::string>& args) {
   cxxopts::Options options = train_options();
   const cxxopts::ParseResult result = parse_flags(options, "trainer", args);
-  if (result.count("help")) {
+  if (result["help"].as<bool>()) {
     return ShowHelp{options.help(),
                     "  TRAINER_SIMD=sse2|avx2|avx512   force the CPU kernels' instruction set\n" +
                         std::string(kDataEnvironmentHelp)};
   }
-  if (result.count("version")) return ShowVersion{};
+  if (result["version"].as<bool>()) return ShowVersion{};
 
   auto value = [&](const char* flag) { return result[flag].as<std::string>(); };
   TrainConfig config;
@@ -75,8 +75,8 @@ std::variant<TrainConfig, ShowHelp, ShowVersion> parse_train_args(
           : Activation::sigmoid;
   config.seed = parse_unsigned_flag("seed", value("seed"));
   config.backend = parse_backend_flags(result);
-  config.shuffle = result.count("no-shuffle") == 0;
-  config.fresh = result.count("fresh") != 0;
+  config.shuffle = !result["no-shuffle"].as<bool>();
+  config.fresh = result["fresh"].as<bool>();
   config.keep_checkpoints =
       int(parse_integer_flag("keep-checkpoints", value("keep-checkpoints"), 1, 1000));
   if (result.count("checkpoint-every"))

@@ -17,6 +17,18 @@ std::filesystem::path ModelDir::checkpoint_file(std::int64_t step) const {
   return checkpoints_dir() / name;
 }
 
+void ModelDir::check_layout() const {
+  for (const std::filesystem::path& dir : {saved_model_dir(), checkpoints_dir()}) {
+    std::error_code ec;
+    const auto status = std::filesystem::symlink_status(dir, ec);
+    if (ec || !std::filesystem::exists(status)) continue;
+    if (!std::filesystem::is_directory(std::filesystem::status(dir, ec)))
+      throw RuntimeFailure(dir.string() +
+                           ": exists and is not a directory (the model directory keeps its " +
+                           dir.filename().string() + " there)");
+  }
+}
+
 std::unique_ptr<FileLock> ModelDir::lock_for_training() const {
   make_directories(saved_model_dir());
   std::unique_ptr<FileLock> lock;

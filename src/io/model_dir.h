@@ -37,6 +37,9 @@ class ModelDir {
   std::filesystem::path reconstructions_file() const { return root_ / "reconstructions.png"; }
   std::filesystem::path onnx_file() const { return root_ / "model.onnx"; }
 
+  // Before any work: RuntimeFailure naming the first of saved_model/ and checkpoints/ that exists
+  // and is not a directory (the run could not save into it).
+  void check_layout() const;
   // For a training run: makes the directories, takes the lock (RuntimeFailure when another trainer
   // holds it) and, under it, removes the temporaries that killed runs left behind.
   std::unique_ptr<FileLock> lock_for_training() const;

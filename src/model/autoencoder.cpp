@@ -145,10 +145,16 @@ void Autoencoder::apply_adam(const float* alpha) {
 
 std::vector<float> Autoencoder::reconstruct(const DeviceImages& images, const std::uint32_t* rows,
                                             int count) {
+  const std::size_t input = std::size_t(layout_.shape.input);
+  std::vector<float> out(std::size_t(count) * input);
   transpose_weights();
-  forward(images, rows, count);
-  std::vector<float> out(std::size_t(count) * std::size_t(layout_.shape.input));
-  backend_.download(out.data(), activations_.back(), out.size() * sizeof(float));
+  // The activations hold max_batch rows: more images go through them a batch at a time.
+  for (int begin = 0; begin < count; begin += max_batch_) {
+    const int batch = count - begin < max_batch_ ? count - begin : max_batch_;
+    forward(images, rows + begin, batch);
+    backend_.download(out.data() + std::size_t(begin) * input, activations_.back(),
+                      std::size_t(batch) * input * sizeof(float));
+  }
   return out;
 }
 

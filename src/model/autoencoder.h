@@ -48,7 +48,8 @@ class Autoencoder {
   // order in double precision.
   double sum_squared_error(const DeviceImages& images, const std::uint32_t* rows, int count);
 
-  // The model's outputs for images rows[0..count), count <= max_batch: [count, input] on the host.
+  // The model's outputs for images rows[0..count), in batches of at most max_batch: [count, input]
+  // on the host.
   std::vector<float> reconstruct(const DeviceImages& images, const std::uint32_t* rows, int count);
 
   int max_batch() const { return max_batch_; }

@@ -36,6 +36,7 @@ PreparedRun prepare_run(const TrainConfig& config, std::ostream& out) {
   }
   require_writable_directory(config.model_dir, "--model-dir " + config.model_dir,
                              [](int error) { return permission_hint("--model-dir", error); });
+  run.model_dir.check_layout();
   FetchReporter& reporter = run.report->fetch_reporter();
   if (vanishes_with_container(config.model_dir)) {
     reporter.warning("--model-dir " + config.model_dir +

@@ -44,7 +44,10 @@ class TempFile {
 }  // namespace
 
 std::string temporary_prefix(const std::string& file_name) {
-  return "." + file_name + ".tmp.";
+  // "." + name + ".tmp." + pid (at most 10 digits) + "." + 8 hex digits must fit in NAME_MAX (255):
+  // a long but legal name keeps only as much of itself as fits.
+  constexpr std::size_t kNameMax = 255, kSuffix = 1 + 5 + 10 + 1 + 8;
+  return "." + file_name.substr(0, kNameMax - kSuffix) + ".tmp.";
 }
 
 void remove_stale_temporaries(const std::filesystem::path& dir) {

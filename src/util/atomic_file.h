@@ -18,7 +18,8 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
 void write_file_atomically(const std::filesystem::path& path,
                            const std::vector<std::string_view>& pieces);
 
-// Temporaries of `file_name` are named "<prefix><pid>.<random>" in the target's directory.
+// Temporaries of `file_name` are named "<prefix><pid>.<random>" in the target's directory; the
+// prefix holds as much of the name as keeps the whole within NAME_MAX.
 std::string temporary_prefix(const std::string& file_name);
 
 // Removes the temporaries that write_file_atomically left in `dir` when its process was killed.

@@ -146,6 +146,21 @@ def main():
            [a_file, "not a directory"])
     m.case("--data-dir is a file", ["--dataset", "fashion-mnist", "--data-dir", a_file, "--model-dir", new_model], 1,
            [a_file, "not a directory"])
+    # A model dir whose checkpoints/ or saved_model/ is a file is refused before any data is read:
+    # the data dir here is empty and --offline, so a later check would fail on the data instead.
+    empty_data = os.path.join(root, "empty-data")
+    os.makedirs(empty_data, exist_ok=True)
+    for part in ("checkpoints", "saved_model"):
+        odd = os.path.join(root, f"{part}-is-a-file")
+        os.makedirs(odd, exist_ok=True)
+        with open(os.path.join(odd, part), "w") as f:
+            f.write("not a directory\n")
+        m.case(f"<model-dir>/{part} is a file", ["--dataset", "fashion-mnist", "--data-dir", empty_data, "--offline",
+                                                "--epochs", "1", "--model-dir", odd], 1,
+               [os.path.join(odd, part), "not a directory"])
+    for flag in ("--fresh=false", "--quiet=false", "--offline=false"):
+        m.case(f"{flag} is a valid switch value (only the bad --epochs fails)", base + ["--epochs", "0", flag], 2,
+               ["--epochs"])
     held = open(os.path.join(model, ".lock"), "a")
     fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
     m.case("model dir in use by another trainer", train + ["--epochs", "2", "--model-dir", model], 1,

@@ -91,6 +91,13 @@ def main():
         result = run(BASE + ["--epochs", "4", "--model-dir", resumed] + flag)
         checks.check(result.returncode == 2 and flag[0] in result.stderr, f"{flag[0]} differing is refused")
     checks.check(checkpoints(resumed)[-1] == "ckpt-0000000024.ckpt", "refused runs change nothing")
+    # Switches read their value: =false is false (manifests and scripts write it).
+    result = run(BASE + ["--epochs", "3", "--fresh=false", "--no-shuffle=false", "--quiet=false",
+                         "--offline=false", "--model-dir", resumed])
+    checks.check(result.returncode == 0 and "nothing to do" in result.stdout and model_bytes(resumed) == before
+                 and checkpoints(resumed)[-1] == "ckpt-0000000024.ckpt",
+                 f"--fresh=false --no-shuffle=false --quiet=false resume, print and keep the checkpoints: "
+                 f"{result.stdout.strip()} {result.stderr.strip()}")
 
     # The newest checkpoint damaged: reported by name, the previous one used, same final bytes.
     damaged = os.path.join(scratch, "damaged")

@@ -62,3 +62,20 @@ TEST_CASE("write_file_atomically replaces whole files and cleans up after failur
   }
   fs::remove_all(dir);
 }
+
+TEST_CASE("a legal 254-character file name is written atomically", "[io]") {
+  const auto dir = std::filesystem::temp_directory_path() / "trainer-long-name";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string name = std::string(250, 'n') + ".png";  // 254 characters, NAME_MAX is 255
+  REQUIRE_NOTHROW(write_file_atomically(dir / name, "bytes"));
+  CHECK(std::filesystem::file_size(dir / name) == 5);
+  // Its temporaries still look like temporaries to the clean-up after a killed run.
+  const std::string temporary = temporary_prefix(name) + "4242.0a1b2c3d";
+  CHECK(temporary.size() <= 255);
+  std::ofstream(dir / temporary) << "left by a killed run";
+  remove_stale_temporaries(dir);
+  CHECK(!std::filesystem::exists(dir / temporary));
+  CHECK(std::filesystem::exists(dir / name));
+  std::filesystem::remove_all(dir);
+}

@@ -174,3 +174,23 @@ TEST_CASE("eval flags", "[cli]") {
                     "--dataset: expected one of mnist|fashion-mnist, got 'cifar'");
   CHECK_THROWS_WITH(parse_eval_args({"--checkpoint", ""}), "--checkpoint: expected a path, got ''");
 }
+
+TEST_CASE("switches read their value: --flag=false is false", "[cli]") {
+  const TrainConfig off = parse({"--fresh=false", "--no-shuffle=false", "--quiet=false",
+                                 "--offline=false", "--no-catalog-mirrors=false"});
+  CHECK_FALSE(off.fresh);
+  CHECK(off.shuffle);
+  CHECK_FALSE(off.report.quiet);
+  CHECK_FALSE(off.data.fetch.offline);
+  CHECK(off.data.fetch.catalog_mirrors);
+  const TrainConfig on = parse({"--fresh", "--no-shuffle=true", "--quiet", "--offline=1"});
+  CHECK(on.fresh);
+  CHECK_FALSE(on.shuffle);
+  CHECK(on.report.quiet);
+  CHECK(on.data.fetch.offline);
+  CHECK(std::holds_alternative<TrainConfig>(parse_train_args({"--help=false", "--version=false"})));
+  CHECK_FALSE(std::get<BenchConfig>(parse_bench_args({"--json=false"})).json);
+  CHECK(std::get<BenchConfig>(parse_bench_args({"--json"})).json);
+  CHECK_FALSE(std::get<EvalConfig>(parse_eval_args({"--offline=false"})).data.fetch.offline);
+  CHECK_THAT(usage_error({"--fresh=maybe"}), Catch::Contains("maybe"));
+}
