@@ -1,6 +1,7 @@
 // trainer: train the MNIST autoencoder, evaluate it, or fetch its data. Exit codes: 0 done, 1
 // runtime failure, 2 bad usage, 128 + signal after SIGTERM/SIGINT saved a checkpoint.
 #include <algorithm>
+#include <csignal>
 #include <cstddef>
 #include <iostream>
 #include <new>
@@ -86,12 +87,20 @@ int run(Args args) {
     args.erase(args.begin());
   }
   command->parse_then_run(args, command == &kCommands[0] ? command_list() : "");
+  // What a command printed is its result: if it could not be written (a full disk, a closed
+  // pipe), the command failed.
+  if (!std::cout.flush())
+    throw trainer::RuntimeFailure(
+        "cannot write to standard output (closed, full or a broken pipe)");
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A write to a closed pipe fails (EPIPE) instead of killing the process: training saves its
+  // progress and says so (train/train_loop.cpp), other commands exit 1.
+  std::signal(SIGPIPE, SIG_IGN);
   trainer::exit_on_signals_as_init();
   try {
     return run(Args(argv + 1, argv + argc));

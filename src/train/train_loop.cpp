@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 
 #include "report/pictures.h"
 #include "train/epoch_runner.h"
@@ -44,11 +45,21 @@ class CheckpointWriter {
   bool first_ = true;
 };
 
-// After SIGTERM/SIGINT the run stops with the checkpoint just saved.
-void stop_if_interrupted(const std::filesystem::path& saved, const std::string& where) {
-  if (const int signal = InterruptGuard::pending()) {
-    throw Interrupted(signal, "interrupted by " + InterruptGuard::name(signal) + " " + where +
-                                  "; saved " + saved.string() +
+// Why the run must stop at the next step boundary, or 0: SIGTERM or SIGINT, or standard
+// output gone (the reader of a log pipe exited: `trainer | head -1`), which stops the run as a
+// signal would rather than train on unseen; SIGPIPE itself is ignored (main.cpp).
+int stop_reason(const std::ostream& out) {
+  if (const int signal = InterruptGuard::pending()) return signal;
+  return out.good() ? 0 : SIGPIPE;
+}
+
+// Stops the run with the checkpoint just saved, if it must stop.
+void stop_if_asked(const std::ostream& out, const std::filesystem::path& saved,
+                   const std::string& where) {
+  if (const int reason = stop_reason(out)) {
+    const std::string why = reason == SIGPIPE ? "standard output was closed"
+                                              : "interrupted by " + InterruptGuard::name(reason);
+    throw Interrupted(reason, why + " " + where + "; saved " + saved.string() +
                                   "; run the same command again to resume");
   }
 }
@@ -152,15 +163,15 @@ void run_training(const TrainConfig& config, std::ostream& out) {
           // A checkpoint inside the epoch: every --checkpoint-every steps, and on a signal, after
           // which the run stops.
           const std::int64_t step = epoch_first_step + s;
-          if (checkpoint_due(steps.plan(), step) || InterruptGuard::pending()) {
+          if (checkpoint_due(steps.plan(), step) || stop_reason(out)) {
             Checkpoint checkpoint;
             checkpoint.step = step;
             checkpoint.epoch = epoch;
             checkpoint.cursor = std::int64_t(s) * batch;
             checkpoint.epoch_sse = steps.epoch_sse();
             checkpoint.epoch_seconds = earlier_seconds + seconds_between(started, Clock::now());
-            stop_if_interrupted(
-                checkpoints.save(checkpoint, run.history),
+            stop_if_asked(
+                out, checkpoints.save(checkpoint, run.history),
                 "in epoch " + std::to_string(epoch + 1) + " at step " + std::to_string(step));
           }
         });
@@ -175,15 +186,16 @@ void run_training(const TrainConfig& config, std::ostream& out) {
     metrics.test_loss = mean_squared_error(model, run.test);
     metrics.images_per_second = metrics.seconds > 0 ? run.train.count / metrics.seconds : 0.0;
     run.history.push_back(metrics);
-    report.epoch_done(metrics, config.epochs);
     Checkpoint checkpoint;
     checkpoint.step = metrics.step;
     checkpoint.epoch = epoch + 1;
     const std::filesystem::path saved = checkpoints.save(checkpoint, run.history);
     write_epoch_outputs(run, checkpoint.state);
+    // Reported once saved: a log that cannot be written never costs a finished epoch.
+    report.epoch_done(metrics, config.epochs);
     // A signal during the epoch's last steps stops the run here, between epochs.
     if (epoch + 1 < config.epochs)
-      stop_if_interrupted(saved, "after epoch " + std::to_string(epoch + 1));
+      stop_if_asked(out, saved, "after epoch " + std::to_string(epoch + 1));
   }
   report.finished(run.model_dir.saved_model_file());
 }
