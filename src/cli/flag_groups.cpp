@@ -53,7 +53,7 @@ void add_data_flags(cxxopts::Options& options) {
       cxxopts::value<std::vector<std::string>>());
   add("no-catalog-mirrors", "Use only --mirror and TRAINER_MIRROR, not the built-in mirrors");
   add("offline", "Never use the network: the cache and file:// mirrors only");
-  add("timeout", "Seconds to wait for a connection or for data (0..3600]",
+  add("timeout", "Seconds to wait for a connection or for data (0.1..3600)",
       text()->default_value("30"));
   add("retries", "Extra tries of a mirror after a failure that may pass (0..10)",
       text()->default_value("3"));
@@ -88,7 +88,9 @@ DataSource parse_data_flags(const cxxopts::ParseResult& result) {
   }
   flags.fetch.catalog_mirrors = !result["no-catalog-mirrors"].as<bool>();
   flags.fetch.offline = result["offline"].as<bool>();
-  flags.fetch.timeout_s = parse_positive_flag("timeout", result["timeout"].as<std::string>(), 3600);
+  // Below a tenth of a second no connection succeeds: a smaller value is a mistake, not a setting.
+  flags.fetch.timeout_s =
+      parse_number_flag("timeout", result["timeout"].as<std::string>(), 0.1, 3600);
   flags.fetch.retries =
       int(parse_integer_flag("retries", result["retries"].as<std::string>(), 0, 10));
   return flags;

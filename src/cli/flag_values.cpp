@@ -53,6 +53,18 @@ double parse_positive_flag(const std::string& flag, const std::string& text, dou
   return value;
 }
 
+double parse_number_flag(const std::string& flag, const std::string& text, double min, double max) {
+  char range[64];
+  std::snprintf(range, sizeof range, "a number from %g to %g", min, max);
+  if (text.empty() || text.find_first_of(" \t\n") != std::string::npos) reject(flag, range, text);
+  errno = 0;
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (errno != 0 || *end != '\0' || !std::isfinite(value) || value < min || value > max)
+    reject(flag, range, text);
+  return value;
+}
+
 std::string parse_choice_flag(const std::string& flag, const std::string& text,
                               const std::vector<std::string>& choices) {
   std::string allowed;

@@ -15,6 +15,8 @@ std::int64_t parse_integer_flag(const std::string& flag, const std::string& text
 std::uint64_t parse_unsigned_flag(const std::string& flag, const std::string& text);
 // A finite number in (0, max].
 double parse_positive_flag(const std::string& flag, const std::string& text, double max);
+// A finite number in [min, max].
+double parse_number_flag(const std::string& flag, const std::string& text, double min, double max);
 // One of `choices`, returned as given.
 std::string parse_choice_flag(const std::string& flag, const std::string& text,
                               const std::vector<std::string>& choices);

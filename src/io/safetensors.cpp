@@ -134,7 +134,8 @@ SafetensorsFile decode_safetensors(const std::string& bytes, const std::string& 
 
 std::vector<float> params_from_safetensors(const SafetensorsFile& file, const ModelLayout& layout,
                                            const std::string& name) {
-  std::vector<float> params(layout.param_count);
+  // Every shape is checked before anything is allocated: a config.json that claims a larger model
+  // than the file holds must not allocate that model first.
   for (const TensorEntry& entry : layout.tensors) {
     auto it = file.tensors.find(entry.name);
     if (it == file.tensors.end())
@@ -143,12 +144,15 @@ std::vector<float> params_from_safetensors(const SafetensorsFile& file, const Mo
       throw RuntimeFailure(name + ": tensor '" + entry.name +
                            "' has another shape than the model expects");
     }
-    std::copy(it->second.values.begin(), it->second.values.end(),
-              params.begin() + std::ptrdiff_t(entry.offset));
   }
   if (file.tensors.size() != layout.tensors.size()) {
     throw RuntimeFailure(name + ": holds " + std::to_string(file.tensors.size()) +
                          " tensors, the model has " + std::to_string(layout.tensors.size()));
+  }
+  std::vector<float> params(layout.param_count);  // now the size of what the file holds
+  for (const TensorEntry& entry : layout.tensors) {
+    const std::vector<float>& values = file.tensors.at(entry.name).values;
+    std::copy(values.begin(), values.end(), params.begin() + std::ptrdiff_t(entry.offset));
   }
   return params;
 }

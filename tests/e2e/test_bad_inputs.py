@@ -124,6 +124,7 @@ def main():
             ("--limit", "0", "whole number"), ("--checkpoint-every", "0", "whole number"),
             ("--keep-checkpoints", "0", "whole number"), ("--log-format", "yaml", "one of"),
             ("--progress-interval", "0", "--progress-interval"), ("--timeout", "-1", "--timeout"),
+            ("--timeout", "1e-9", "from 0.1"),
             ("--mirror", "ftp://example.com/", "--mirror"), ("--device", "tpu", "one of"),
             ("--retries", "11", "whole number")]:
         m.case(f"{flag} {value}", base + [flag, value], 2, [flag, needle])
@@ -233,6 +234,18 @@ def main():
     m.case("reconstruct, config.json not JSON", ["reconstruct", "--model-dir", damaged, "--data-dir", data,
                                                  "--out", os.path.join(root, "r.png")], 1, ["config.json"],
            setup=damage(config, lambda b: b"{ not json"))
+    def inflated(b):
+        config = json.loads(b)
+        config["architecture"]["layer_sizes"] = [1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20]
+        return json.dumps(config).encode()
+
+    # The shapes are checked against the safetensors header before anything of that size exists: in
+    # 1.5 GB of address space (not under ASan, whose shadow memory needs terabytes of it).
+    sanitized = "-fsanitize=address" in run(["--version"]).stdout
+    bounded = None if sanitized or not shutil.which("prlimit") else (lambda c: ["prlimit", "--as=1500000000"] + c)
+    for command, extra in (("export", []), ("eval", ["--data-dir", data])):
+        m.case(f"{command}, config.json claims layers of 2^20", [command, "--model-dir", damaged] + extra,
+               1, ["model.safetensors", "another shape"], setup=damage(config, inflated), wrap=bounded)
     m.case("reconstruct --out in a missing directory",
            ["reconstruct", "--model-dir", model, "--data-dir", data, "--out", os.path.join(root, "no", "r.png")], 1,
            [os.path.join(root, "no")])
