@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "net/net_error.h"
+#include "util/text.h"
 
 namespace trainer {
 namespace {
@@ -75,14 +76,14 @@ void ConsoleFetchReporter::finished(const std::string& label, const std::string&
     std::snprintf(rate, sizeof rate, ", %s/s", format_bytes(bytes / seconds).c_str());
   char time[32];
   std::snprintf(time, sizeof time, "%.1f s", seconds);
-  out_ << "fetched " << label << " (" << format_bytes(double(bytes)) << ") from " << url << " in "
-       << time << rate << std::endl;
+  out_ << "fetched " << label << " (" << format_bytes(double(bytes)) << ") from " << printable(url)
+       << " in " << time << rate << std::endl;
 }
 
 void ConsoleFetchReporter::attempt_failed(const std::string& url, const std::string& cause,
                                           double retry_in_s) {
   clear_line();
-  out_ << "  " << url << ": " << cause << "; ";
+  out_ << "  " << printable(url) << ": " << printable(cause) << "; ";
   if (retry_in_s >= 0) {
     out_ << "trying again in " << format_seconds(retry_in_s) << std::endl;
   } else {
@@ -92,12 +93,12 @@ void ConsoleFetchReporter::attempt_failed(const std::string& url, const std::str
 
 void ConsoleFetchReporter::warning(const std::string& message) {
   clear_line();
-  err_ << "trainer: warning: " << message << std::endl;
+  err_ << "trainer: warning: " << printable(message) << std::endl;
 }
 
 void ConsoleFetchReporter::waiting_for_lock(const std::string& path) {
   clear_line();
-  out_ << "waiting for another trainer that holds " << path << std::endl;
+  out_ << "waiting for another trainer that holds " << printable(path) << std::endl;
 }
 
 }  // namespace trainer

@@ -6,6 +6,7 @@
 
 #include "report/console.h"
 #include "report/fetch_progress.h"
+#include "util/text.h"
 
 namespace trainer {
 namespace {
@@ -31,14 +32,14 @@ class TextReporter : public TrainReporter {
       : out_(out), fetch_(out, err, interactive), interactive_(interactive), interval_(interval) {}
   void message(const std::string& text) override {
     clear_line();
-    out_ << text << std::endl;
+    out_ << printable(text) << std::endl;
   }
   void started(const RunStart& s) override {
     clear_line();
     if (s.resumed_from) {
       out_ << "resuming at epoch " << s.start_epoch << ", step " << s.start_step;
       if (s.start_image > 0) out_ << " (image " << s.start_image << " of " << s.train_images << ")";
-      out_ << " from " << *s.resumed_from << std::endl;
+      out_ << " from " << printable(*s.resumed_from) << std::endl;
     }
     print_start(out_, s.dataset, s.train_images, s.test_images, s.device, s.epochs, s.model_dir,
                 s.ready_seconds);
@@ -62,7 +63,7 @@ class TextReporter : public TrainReporter {
   }
   void checkpoint_saved(const std::filesystem::path&, std::int64_t) override {}
   void already_trained(const std::filesystem::path& model_dir, int epochs) override {
-    out_ << model_dir.string() << " is already trained for " << epochs
+    out_ << printable(model_dir.string()) << " is already trained for " << epochs
          << (epochs == 1 ? " epoch" : " epochs") << ": nothing to do" << std::endl;
   }
   void finished(const std::filesystem::path& model_file) override {
@@ -102,7 +103,7 @@ class QuietReporter : public TrainReporter, FetchReporter {
   void finished(const std::string&, const std::string&, std::uint64_t, double) override {}
   void attempt_failed(const std::string&, const std::string&, double) override {}
   void warning(const std::string& text) override {
-    err_ << "trainer: warning: " << text << std::endl;
+    err_ << "trainer: warning: " << printable(text) << std::endl;
   }
   void waiting_for_lock(const std::string&) override {}
 
@@ -182,14 +183,18 @@ class JsonReporter : public TrainReporter, FetchReporter {
           {"retry_in_seconds", retry_in_s >= 0 ? nlohmann::ordered_json(retry_in_s) : nullptr}});
   }
   void warning(const std::string& text) override {
-    err_ << "trainer: warning: " << text << std::endl;
+    err_ << "trainer: warning: " << printable(text) << std::endl;
   }
   void waiting_for_lock(const std::string& path) override {
     emit({{"event", "waiting_for_lock"}, {"path", path}});
   }
 
  private:
-  void emit(const nlohmann::ordered_json& j) { out_ << j.dump() << std::endl; }
+  // Bytes that are not UTF-8 (a server's reason phrase, a file name) become U+FFFD: a log line
+  // is never lost to them, and stays valid JSON.
+  void emit(const nlohmann::ordered_json& j) {
+    out_ << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << std::endl;
+  }
   std::ostream& out_;
   std::ostream& err_;
   double interval_;

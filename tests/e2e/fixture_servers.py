@@ -10,6 +10,7 @@ URL paths are /<mode>/<dataset>/<file>; the mode says how to answer:
   hopN        redirects to hop(N-1), hop0 to data     loop      redirects to loopback, and back
   downgrade   redirects to the plain HTTP server      flaky     503 on the first request per path
   huge        announces 100 MB                        endless   chunked, 3 MB more than the file
+  hostile     503 with a reason phrase of invalid UTF-8, an ESC sequence and a BEL
 """
 import gzip
 import http.server
@@ -66,6 +67,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._redirect(f"/loopback{path_rest}")
         if mode == "loopback":
             return self._redirect(f"https://localhost:{fixture.https_port}/loop{path_rest}")
+        if mode == "hostile":
+            self.wfile.write(b"HTTP/1.1 503 \xff\xfe\x1b[31mred\x07\r\nContent-Length: 0\r\n\r\n")
+            return
         if mode == "downgrade":
             return self._redirect(f"http://localhost:{fixture.http_port}/data{path_rest}")
         if mode == "missing":

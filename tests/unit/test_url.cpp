@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "net/url.h"
+#include "util/text.h"
 
 using namespace trainer;
 
@@ -63,4 +64,17 @@ TEST_CASE("redirect locations resolve against the URL that answered", "[net]") {
         "https://example.com/data/mnist/train.gz?sig=2");
   CHECK(resolve_reference(base, "/a/./b/../c?q").text() == "https://example.com/a/c?q");
   CHECK(resolve_reference(base, "http://plain.example/z").scheme == "http");
+}
+
+TEST_CASE("printable escapes control bytes and malformed UTF-8, keeps the rest", "[text]") {
+  CHECK(trainer::printable("plain text, 100%") == "plain text, 100%");
+  CHECK(trainer::printable("\x1b[31mred\x07\r\n") == "\\x1b[31mred\\x07\\x0d\\x0a");
+  CHECK(trainer::printable("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") ==
+        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  CHECK(trainer::printable("\xff\xfe ok") == "\\xff\\xfe ok");
+  CHECK(trainer::printable("\xc3") == "\\xc3");                    // truncated sequence
+  CHECK(trainer::printable("\xc0\xaf") == "\\xc0\\xaf");           // overlong '/'
+  CHECK(trainer::printable("\xed\xa0\x80") == "\\xed\\xa0\\x80");  // a surrogate
+  CHECK(trainer::printable(std::string("a\0b", 3)) == "a\\x00b");
+  CHECK(trainer::printable("\x7f") == "\\x7f");
 }
