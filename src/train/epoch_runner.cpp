@@ -1,6 +1,7 @@
 #include "train/epoch_runner.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "model/rng.h"
@@ -72,6 +73,12 @@ double EpochRunner::epoch_sse() {
   for (; steps_summed_ < steps_done_; ++steps_summed_)
     sse_ += double(host_sse_[std::size_t(steps_summed_)]);
   return sse_;
+}
+
+int EpochRunner::first_non_finite_step() const {
+  for (int k = 0; k < steps_summed_; ++k)
+    if (!std::isfinite(host_sse_[std::size_t(k)])) return k;
+  return -1;
 }
 
 }  // namespace trainer

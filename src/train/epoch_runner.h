@@ -56,6 +56,8 @@ class EpochRunner {
   // During a pause: the sum of squared errors of the epoch's steps so far, in step order (the
   // losses are read from the device only when asked for, so a GPU is not synchronised per step).
   double epoch_sse();
+  // After epoch_sse(): the first in-epoch step whose batch loss is not finite, or -1.
+  int first_non_finite_step() const;
 
  private:
   Backend& backend_;

@@ -83,8 +83,10 @@ std::optional<ResumePoint> find_resume_point(const ModelDir& model_dir, const Fi
     return point;
   }
   if (!files.empty()) {
-    throw RuntimeFailure(model_dir.checkpoints_dir().string() + ": no valid checkpoint (newest: " +
-                         problems.front() + "); pass --fresh to start over");
+    throw RuntimeFailure(model_dir.checkpoints_dir().string() +
+                         ": no valid checkpoint (newest: " + problems.front() +
+                         "); to keep it, move it out of the directory; --fresh starts over and "
+                         "removes it");
   }
   return std::nullopt;
 }

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 
 #include "report/pictures.h"
 #include "train/epoch_runner.h"
 #include "train/interrupt.h"
 #include "train/prepared_run.h"
+#include "util/errors.h"
 #include "util/system_info.h"
 
 namespace trainer {
@@ -62,6 +64,24 @@ void stop_if_asked(const std::ostream& out, const std::filesystem::path& saved,
     throw Interrupted(reason, why + " " + where + "; saved " + saved.string() +
                                   "; run the same command again to resume");
   }
+}
+
+// A loss that is not finite (a diverging run, e.g. too large a --learning-rate) ends the run
+// before anything of it is saved: a checkpoint with inf or NaN weights could not be resumed
+// usefully and its JSON could not hold the loss. The newest checkpoint stays the last finite state.
+void check_finite(double loss, const PreparedRun& run, EpochRunner& steps, int epoch,
+                  const char* what) {
+  if (std::isfinite(loss)) return;
+  const int step = steps.first_non_finite_step();
+  const std::int64_t global = std::int64_t(epoch) * steps.steps_per_epoch() + std::max(step, 0) + 1;
+  const std::vector<std::filesystem::path> saved = run.model_dir.list_checkpoints();
+  throw RuntimeFailure(std::string("training diverged: the ") + what + " is " +
+                       (std::isnan(loss) ? "NaN" : "inf") + " in epoch " +
+                       std::to_string(epoch + 1) +
+                       (step >= 0 ? " from step " + std::to_string(global) : std::string()) +
+                       "; nothing of it was saved; the newest checkpoint is " +
+                       (saved.empty() ? std::string("none") : saved.front().string()) +
+                       " (a smaller --learning-rate may help)");
 }
 
 RunStart run_start(const PreparedRun& run, const TrainConfig& config) {
@@ -157,6 +177,7 @@ void run_training(const TrainConfig& config, std::ostream& out) {
           const Clock::time_point now = Clock::now();
           if (report.wants_progress(seconds_between(last_report, now))) {
             last_report = now;
+            check_finite(steps.epoch_sse(), run, steps, epoch, "training loss");
             report.progress(progress_at(run, steps, epoch, config.epochs, s, first_step,
                                         seconds_between(started, now)));
           }
@@ -164,6 +185,7 @@ void run_training(const TrainConfig& config, std::ostream& out) {
           // which the run stops.
           const std::int64_t step = epoch_first_step + s;
           if (checkpoint_due(steps.plan(), step) || stop_reason(out)) {
+            check_finite(steps.epoch_sse(), run, steps, epoch, "training loss");
             Checkpoint checkpoint;
             checkpoint.step = step;
             checkpoint.epoch = epoch;
@@ -183,7 +205,9 @@ void run_training(const TrainConfig& config, std::ostream& out) {
     metrics.epoch = epoch + 1;
     metrics.step = epoch_first_step + steps_per_epoch;
     metrics.train_loss = sse / (double(run.train.count) * run.layout.shape.input);
+    check_finite(sse, run, steps, epoch, "training loss");
     metrics.test_loss = mean_squared_error(model, run.test);
+    check_finite(metrics.test_loss, run, steps, epoch, "test loss");
     metrics.images_per_second = metrics.seconds > 0 ? run.train.count / metrics.seconds : 0.0;
     run.history.push_back(metrics);
     Checkpoint checkpoint;

@@ -208,6 +208,19 @@ def main():
            ["no valid checkpoint", "checksum"], setup=damage(ckpt, flip))
     m.case("eval --checkpoint truncated", ["eval", "--model-dir", damaged, "--checkpoint", checkpoint_name,
                                             "--data-dir", data], 1, [checkpoint_name], setup=damage(ckpt, truncate))
+    def exploded(b):
+        """A valid checkpoint whose first weights are 1e30: the next step's loss overflows."""
+        (header_length,) = struct.unpack("<I", b[12:16])
+        body = bytearray(b[:-32])
+        start = 16 + header_length
+        body[start:start + 4 * 784] = struct.pack("<f", 1e30) * 784
+        return bytes(body) + hashlib.sha256(bytes(body)).digest()
+
+    # A diverging run stops before it saves anything: no checkpoint, model or metrics with inf.
+    m.case("the loss becomes inf", train + ["--epochs", "2", "--model-dir", damaged], 1,
+           ["training diverged", "epoch 2", checkpoint_name, "--learning-rate"], setup=damage(ckpt, exploded))
+    m.case("the loss becomes inf, JSON log", train + ["--epochs", "2", "--log-format", "json", "--model-dir", damaged],
+           1, ["training diverged", "epoch 2"], setup=damage(ckpt, exploded))
     m.case("eval --checkpoint missing", ["eval", "--model-dir", model, "--checkpoint", "nope.ckpt", "--data-dir", data],
            1, ["nope.ckpt", "does not exist"])
     safetensors = os.path.join("saved_model", "model.safetensors")
