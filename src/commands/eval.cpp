@@ -40,7 +40,8 @@ ModelToEvaluate load_checkpoint_to_evaluate(const EvalConfig& config) {
   ModelToEvaluate model;
   model.file = file;
   model.is_checkpoint = true;
-  Checkpoint checkpoint = decode_checkpoint(read_text_file(file, " (--checkpoint)"), file.string());
+  Checkpoint checkpoint = decode_checkpoint(
+      read_text_file(file, kMaxCheckpointBytes, " (--checkpoint)"), file.string());
   model.spec = spec_from_fingerprint(checkpoint, file.string());
   model.values = std::move(checkpoint.state);
   model.progress = checkpoint.cursor > 0

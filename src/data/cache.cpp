@@ -21,7 +21,7 @@ Cached check_cached(const std::filesystem::path& path, const CatalogFile& file,
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return Cached::missing;
   try {
-    content = verified_content(read_whole_file(path), file);
+    content = verified_content(read_whole_file(path, max_archive_bytes(file)), file);
     return Cached::verified;
   } catch (const VerificationFailure& e) {
     problem = e.what();

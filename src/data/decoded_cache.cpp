@@ -27,7 +27,7 @@ std::optional<std::vector<std::vector<std::uint8_t>>> read_decoded(const std::fi
   if (!std::filesystem::exists(dir / kIndexName, ec)) return std::nullopt;
   std::vector<std::vector<std::uint8_t>> contents;
   try {
-    const std::vector<std::uint8_t> index_bytes = read_whole_file(dir / kIndexName);
+    const std::vector<std::uint8_t> index_bytes = read_whole_file(dir / kIndexName, 1 << 20);
     const nlohmann::json index =
         nlohmann::json::parse(std::string(index_bytes.begin(), index_bytes.end()));
     if (index.at("format_version").get<int>() != 1) return std::nullopt;
@@ -35,7 +35,7 @@ std::optional<std::vector<std::vector<std::uint8_t>>> read_decoded(const std::fi
       const std::string name = decoded_name(file);
       const std::string recorded = index.at("files").at(name).at("sha256").get<std::string>();
       if (file.content_sha256 && *file.content_sha256 != recorded) return std::nullopt;
-      std::vector<std::uint8_t> bytes = read_whole_file(dir / name);
+      std::vector<std::uint8_t> bytes = read_whole_file(dir / name, file.content_size);
       if (bytes.size() != file.content_size) return std::nullopt;
       if (sha256_hex(bytes.data(), bytes.size()) != recorded) return std::nullopt;
       contents.push_back(std::move(bytes));

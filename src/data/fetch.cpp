@@ -14,20 +14,19 @@
 #include "version.h"
 
 namespace trainer {
-namespace {
 
-using Clock = std::chrono::steady_clock;
-
-// Room above the upstream size: re-gzipped copies differ by a few bytes, but a mirror that
-// streams something else entirely is cut off early.
 std::uint64_t max_archive_bytes(const CatalogFile& file) {
   return file.size + (1u << 20);
 }
 
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
 std::vector<std::uint8_t> read_local(const Url& url, std::uint64_t max_bytes) {
   std::vector<std::uint8_t> bytes;
   try {
-    bytes = read_whole_file(url.target);
+    bytes = read_whole_file(url.target, max_bytes);
   } catch (const RuntimeFailure& e) {
     throw NetError(NetFailure::local, false, e.what());
   }

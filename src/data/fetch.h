@@ -38,6 +38,10 @@ class FetchReporter {
   virtual void waiting_for_lock(const std::string& path) = 0;
 };
 
+// The most bytes an archive of `file` may have, downloaded or cached: room above the upstream size
+// for re-gzipped copies, which differ by a few bytes, but not for something else entirely.
+std::uint64_t max_archive_bytes(const CatalogFile& file);
+
 // The URLs `file` is tried from, in order, honouring --offline.
 std::vector<std::string> mirror_urls(const CatalogDataset& dataset, const CatalogFile& file,
                                      const FetchOptions& options);

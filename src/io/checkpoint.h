@@ -24,6 +24,9 @@
 namespace trainer {
 
 constexpr std::uint32_t kCheckpointFormatVersion = 1;
+// The largest checkpoint a valid run writes: the state of the widest model (--hidden and --code
+// 4096: 40 million parameters, with Adam's m and v 480 MB) and a history of a million epochs.
+constexpr std::uint64_t kMaxCheckpointBytes = std::uint64_t(1) << 30;
 
 struct Checkpoint {
   std::int64_t step = 0;    // Adam steps taken

@@ -12,6 +12,9 @@
 
 namespace trainer {
 
+// The widest model's parameters (160 MB) and the largest header decode_safetensors accepts.
+constexpr std::uint64_t kMaxSafetensorsBytes = std::uint64_t(512) << 20;
+
 // The parameter block of `layout` as a safetensors file, tensors in arena order: the header, then
 // one view per tensor into `params` (written from where they lie, not copied).
 struct SafetensorsPieces {

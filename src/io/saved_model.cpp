@@ -97,9 +97,10 @@ SavedModel read_saved_model(const std::filesystem::path& config_file,
                             const std::string& missing_hint) {
   SavedModel model;
   model.file = weights_file;
-  model.spec = parse_config_json(read_text_file(config_file, missing_hint), config_file.string());
-  const SafetensorsFile tensors =
-      decode_safetensors(read_text_file(model.file, missing_hint), model.file.string());
+  model.spec = parse_config_json(read_text_file(config_file, kMaxConfigJsonBytes, missing_hint),
+                                 config_file.string());
+  const SafetensorsFile tensors = decode_safetensors(
+      read_text_file(model.file, kMaxSafetensorsBytes, missing_hint), model.file.string());
   model.params =
       params_from_safetensors(tensors, make_layout(model.spec.shape), model.file.string());
   return model;

@@ -15,6 +15,7 @@
 namespace trainer {
 
 constexpr int kSavedModelFormatVersion = 1;
+constexpr std::uint64_t kMaxConfigJsonBytes = std::uint64_t(1) << 20;
 
 // One line of metrics.jsonl, and the history a checkpoint carries.
 struct EpochMetrics {

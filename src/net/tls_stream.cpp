@@ -15,6 +15,7 @@
 
 #include "net/net_error.h"
 #include "util/errors.h"
+#include "util/file_read.h"
 
 extern const unsigned char trainer_ca_bundle_pem[];
 extern const std::size_t trainer_ca_bundle_pem_size;
@@ -48,12 +49,16 @@ std::unique_ptr<TrustStore> TrustStore::from_file(const std::string& path,
                                                   const std::string& label) {
   std::unique_ptr<TrustStore> store(new TrustStore());
   store->source_ = label;
-  if (FILE* file = std::fopen(path.c_str(), "rb")) {
-    std::fclose(file);
-  } else {
-    throw RuntimeFailure(describe_errno(label, errno));
+  // Read here, bounded, instead of by mbedTLS: a directory or a FIFO is then refused by name rather
+  // than reported as "memory allocation failed" or waited on for ever.
+  std::vector<std::uint8_t> pem;
+  try {
+    pem = read_whole_file(path, std::uint64_t(16) << 20);
+  } catch (const RuntimeFailure& e) {
+    throw RuntimeFailure(label + ": " + e.what());
   }
-  int status = mbedtls_x509_crt_parse_file(&store->state_->chain, path.c_str());
+  pem.push_back(0);  // mbedTLS recognises PEM by its terminating NUL
+  int status = mbedtls_x509_crt_parse(&store->state_->chain, pem.data(), pem.size());
   // A positive status counts certificates that did not parse; the rest are usable.
   if (status < 0 || store->state_->chain.version == 0) {
     throw RuntimeFailure(label + ": no usable certificate (" +

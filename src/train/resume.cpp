@@ -63,7 +63,7 @@ std::optional<ResumePoint> find_resume_point(const ModelDir& model_dir, const Fi
   for (const std::filesystem::path& file : files) {
     ResumePoint point;
     try {
-      const std::vector<std::uint8_t> bytes = read_whole_file(file);
+      const std::vector<std::uint8_t> bytes = read_whole_file(file, kMaxCheckpointBytes);
       point.checkpoint = decode_checkpoint(std::string(bytes.begin(), bytes.end()), file.string());
     } catch (const RuntimeFailure& e) {
       problems.push_back(e.what());

@@ -1,6 +1,7 @@
 // The one way the program reads a whole file: the checkpoint, config.json, safetensors, cached
-// archives and file:// mirrors all come through here, so that a limit on what may be read lives in
-// one place.
+// archives, file:// mirrors and SSL_CERT_FILE all come through here, each bounded by what its
+// format can hold. What is not a regular file (a directory, a device such as /dev/zero behind a
+// symlink, a FIFO that would block, a socket) is refused with one line naming it.
 #pragma once
 
 #include <cstdint>
@@ -10,10 +11,12 @@
 
 namespace trainer {
 
-// The whole file; throws RuntimeFailure "<path>: <strerror>".
-std::vector<std::uint8_t> read_whole_file(const std::filesystem::path& path);
+// The whole file, at most `max_bytes`; throws RuntimeFailure "<path>: <cause>".
+std::vector<std::uint8_t> read_whole_file(const std::filesystem::path& path,
+                                          std::uint64_t max_bytes);
 
-// The whole file as text; RuntimeFailure "<path>: does not exist<missing_hint>" if absent.
-std::string read_text_file(const std::filesystem::path& path, const std::string& missing_hint);
+// The same as text; RuntimeFailure "<path>: does not exist<missing_hint>" if absent.
+std::string read_text_file(const std::filesystem::path& path, std::uint64_t max_bytes,
+                           const std::string& missing_hint);
 
 }  // namespace trainer

@@ -221,6 +221,29 @@ def main():
            ["training diverged", "epoch 2", checkpoint_name, "--learning-rate"], setup=damage(ckpt, exploded))
     m.case("the loss becomes inf, JSON log", train + ["--epochs", "2", "--log-format", "json", "--model-dir", damaged],
            1, ["training diverged", "epoch 2"], setup=damage(ckpt, exploded))
+    # Bounded reads: a file that is a device, or a FIFO that would block, is refused by name at once.
+    def replaced_by(relative, kind):
+        def setup():
+            copy_model(model, damaged)
+            path = os.path.join(damaged, relative)
+            os.remove(path)
+            if kind == "fifo":
+                os.mkfifo(path)
+            else:
+                os.symlink(kind, path)
+        return setup
+
+    for relative, command, kind, needle in [
+            (ckpt, train + ["--epochs", "2", "--model-dir", damaged], "/dev/zero", "character device"),
+            (ckpt, train + ["--epochs", "2", "--model-dir", damaged], "fifo", "FIFO"),
+            (os.path.join("saved_model", "config.json"), ["eval", "--model-dir", damaged, "--data-dir", data],
+             "/dev/urandom", "character device"),
+            (os.path.join("saved_model", "model.safetensors"), ["export", "--model-dir", damaged], "fifo", "FIFO"),
+            (ckpt, ["eval", "--model-dir", damaged, "--checkpoint", checkpoint_name, "--data-dir", data], "/dev/zero",
+             "character device")]:
+        m.case(f"{command[0] if command[0] in ('eval', 'export') else 'train'}: {os.path.basename(relative)} is "
+               f"{'a FIFO' if kind == 'fifo' else 'a link to ' + kind}", command, 1,
+               [os.path.basename(relative), needle, "not a regular file"], setup=replaced_by(relative, kind))
     m.case("eval --checkpoint missing", ["eval", "--model-dir", model, "--checkpoint", "nope.ckpt", "--data-dir", data],
            1, ["nope.ckpt", "does not exist"])
     safetensors = os.path.join("saved_model", "model.safetensors")
@@ -263,6 +286,18 @@ def main():
            ["reconstruct", "--model-dir", model, "--data-dir", data, "--out", os.path.join(root, "no", "r.png")], 1,
            [os.path.join(root, "no")])
     cached = os.path.join("data", "fashion-mnist", "train-images-idx3-ubyte.gz")
+    zero_cache = os.path.join(root, "zero-cache")
+
+    def cache_with_zero_archive():
+        shutil.rmtree(zero_cache, ignore_errors=True)
+        shutil.copytree(os.path.join(root, "data"), zero_cache, symlinks=True)
+        archive = os.path.join(zero_cache, "fashion-mnist", "train-images-idx3-ubyte.gz")
+        os.remove(archive)
+        os.symlink("/dev/zero", archive)
+
+    m.case("download: a cached archive is a link to /dev/zero",
+           ["download", "--dataset", "fashion-mnist", "--data-dir", zero_cache, "--offline"], 1,
+           ["train-images-idx3-ubyte.gz", "character device"], setup=cache_with_zero_archive)
     decoded = os.path.join("data", "fashion-mnist", "train-images-idx3-ubyte")
 
     def corrupt_cache():
@@ -295,6 +330,28 @@ def main():
                                        "--mirror", fixture.url(mode), "--no-catalog-mirrors", "--retries", "0"],
                    1, [fixture.url(mode)] + needles, env=tls)
             shutil.rmtree(fresh_cache, ignore_errors=True)
+        fifo = os.path.join(root, "cert-fifo")
+        os.mkfifo(fifo)
+        for cert, needle in ((root, "a directory"), (fifo, "a FIFO")):
+            m.case(f"SSL_CERT_FILE is {needle}", ["download", "--dataset", "fashion-mnist", "--data-dir", fresh_cache,
+                                                  "--mirror", fixture.url("data"), "--no-catalog-mirrors",
+                                                  "--retries", "0"],
+                   1, ["SSL_CERT_FILE=" + cert, needle, "not a regular file"], env={"SSL_CERT_FILE": cert})
+            shutil.rmtree(fresh_cache, ignore_errors=True)
+        # A file:// mirror whose files are a device or a FIFO is left for the next mirror.
+        odd_mirror = os.path.join(root, "odd-mirror", "fashion-mnist")
+        os.makedirs(odd_mirror)
+        for i, name in enumerate(sorted(os.listdir(os.path.join(root, "data", "fashion-mnist")))):
+            if name.endswith(".gz"):
+                target = os.path.join(odd_mirror, name)
+                os.mkfifo(target) if i % 2 else os.symlink("/dev/zero", target)
+        result = run(["download", "--dataset", "fashion-mnist", "--data-dir", fresh_cache, "--no-catalog-mirrors",
+                      "--retries", "0", "--mirror", "file://" + os.path.dirname(odd_mirror) + "/",
+                      "--mirror", fixture.url("data")], tls)
+        checks.check(result.returncode == 0 and "not a regular file" in result.stdout,
+                     f"a file:// mirror of devices and FIFOs is passed over for the next: exit {result.returncode} "
+                     f"{result.stderr.strip()[:200]}")
+        shutil.rmtree(fresh_cache, ignore_errors=True)
         # JSON never fails on bytes: the hostile mirror's reason phrase is logged (as U+FFFD where it
         # is not UTF-8) and the next, good mirror is tried; a model dir whose name is not UTF-8 too.
         odd_dir = os.fsdecode(os.path.join(os.fsencode(root), b"model-\xff\xfe"))

@@ -1,6 +1,7 @@
 // Atomic replacement: the target is the old or the new content, and no temporary file survives.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,7 @@
 
 #include "util/atomic_file.h"
 #include "util/errors.h"
+#include "util/file_read.h"
 
 using namespace trainer;
 namespace fs = std::filesystem;
@@ -77,5 +79,25 @@ TEST_CASE("a legal 254-character file name is written atomically", "[io]") {
   remove_stale_temporaries(dir);
   CHECK(!std::filesystem::exists(dir / temporary));
   CHECK(std::filesystem::exists(dir / name));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("read_whole_file reads regular files within their bound, and nothing else", "[io]") {
+  const auto dir = std::filesystem::temp_directory_path() / "trainer-bounded-read";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  write_file_atomically(dir / "ten", "0123456789");
+  CHECK(read_whole_file(dir / "ten", 10).size() == 10);
+  CHECK_THROWS_WITH(read_whole_file(dir / "ten", 9),
+                    Catch::Contains("ten: 10 bytes") && Catch::Contains("larger than the 9 bytes"));
+  CHECK_THROWS_WITH(read_whole_file(dir, 1 << 20), Catch::Contains("a directory, not a regular file"));
+  CHECK_THROWS_WITH(read_whole_file("/dev/zero", 1 << 20),
+                    Catch::Contains("/dev/zero: a character device"));
+  REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(read_whole_file(dir / "fifo", 1 << 20), Catch::Contains("a FIFO"));  // no wait
+  std::filesystem::create_symlink("/dev/urandom", dir / "link");
+  CHECK_THROWS_WITH(read_whole_file(dir / "link", 1 << 20), Catch::Contains("character device"));
+  CHECK_THROWS_WITH(read_text_file(dir / "absent", 10, " (hint)"),
+                    Catch::EndsWith("absent: does not exist (hint)"));
   std::filesystem::remove_all(dir);
 }

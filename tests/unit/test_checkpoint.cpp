@@ -45,7 +45,7 @@ std::string failure_of(const std::string& bytes) {
 }
 
 std::string read_text(const std::filesystem::path& path) {
-  const std::vector<std::uint8_t> bytes = read_whole_file(path);
+  const std::vector<std::uint8_t> bytes = read_whole_file(path, 1u << 30);
   return std::string(bytes.begin(), bytes.end());
 }
 
