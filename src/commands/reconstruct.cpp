@@ -60,6 +60,7 @@ void run_reconstruct(const ReconstructConfig& config, std::ostream& out) {
   if (!choice.note.empty()) out << choice.note << "; using the CPU" << std::endl;
   const std::filesystem::path target = config.out;
   // An unwritable destination is found out before any data is read.
+  require_replaceable(target);
   require_writable_directory(target.has_parent_path() ? target.parent_path() : ".",
                              "--out " + config.out,
                              [](int error) { return permission_hint("--out", error); });

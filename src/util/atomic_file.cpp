@@ -92,12 +92,27 @@ void make_directories(const std::filesystem::path& dir) {
   }
 }
 
+void require_replaceable(const std::filesystem::path& path) {
+  struct stat info {};
+  if (::lstat(path.c_str(), &info) != 0) return;  // absent (or unreachable: the write will say)
+  if (S_ISREG(info.st_mode)) return;
+  const char* kind = S_ISDIR(info.st_mode)    ? "a directory"
+                     : S_ISLNK(info.st_mode)  ? "a symbolic link"
+                     : S_ISCHR(info.st_mode)  ? "a character device"
+                     : S_ISBLK(info.st_mode)  ? "a block device"
+                     : S_ISFIFO(info.st_mode) ? "a FIFO"
+                                              : "not a regular file";
+  throw RuntimeFailure(path.string() + ": exists and is " + kind +
+                       "; refusing to replace it with a regular file");
+}
+
 void write_file_atomically(const std::filesystem::path& path, std::string_view contents) {
   write_file_atomically(path, std::vector<std::string_view>{contents});
 }
 
 void write_file_atomically(const std::filesystem::path& path,
                            const std::vector<std::string_view>& pieces) {
+  require_replaceable(path);
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
   // pid plus a random tag: in a container every run is pid 1, and a run killed mid-write leaves
   // its temporary behind.

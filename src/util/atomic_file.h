@@ -18,6 +18,11 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
 void write_file_atomically(const std::filesystem::path& path,
                            const std::vector<std::string_view>& pieces);
 
+// Throws RuntimeFailure "<path>: exists and is <a directory, a device, a FIFO, a symbolic link>"
+// unless `path` is absent or a regular file: an atomic write replaces whatever is at its name,
+// and a device (/dev/null), a FIFO or a symlink (/dev/stdout) must not become a regular file.
+void require_replaceable(const std::filesystem::path& path);
+
 // Temporaries of `file_name` are named "<prefix><pid>.<random>" in the target's directory; the
 // prefix holds as much of the name as keeps the whole within NAME_MAX.
 std::string temporary_prefix(const std::string& file_name);

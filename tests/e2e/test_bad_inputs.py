@@ -282,6 +282,22 @@ def main():
     for command, extra in (("export", []), ("eval", ["--data-dir", data])):
         m.case(f"{command}, config.json claims layers of 2^20", [command, "--model-dir", damaged] + extra,
                1, ["model.safetensors", "another shape"], setup=damage(config, inflated), wrap=bounded)
+    # An existing --out that is not a regular file is refused, never replaced by one.
+    out_fifo = os.path.join(root, "out-fifo")
+    os.mkfifo(out_fifo)
+    out_link = os.path.join(root, "out-link.png")
+    os.symlink(os.path.join(model, "saved_model", "config.json"), out_link)
+    for target, needle in (("/dev/null", "a character device"), (out_fifo, "a FIFO"), (out_link, "a symbolic link")):
+        m.case(f"export --out {os.path.basename(target)} ({needle})", ["export", "--model-dir", model, "--out", target],
+               1, [target, needle, "refusing to replace"])
+    m.case("reconstruct --out a symbolic link", ["reconstruct", "--model-dir", model, "--data-dir", data,
+                                                 "--out", out_link], 1, [out_link, "a symbolic link"])
+    exported = run(["export", "--model-dir", model, "--out", os.path.join(root, "m.onnx")])
+    to_stdout = subprocess.run([TRAINER, "export", "--model-dir", model, "--out", "-"], capture_output=True)
+    with open(os.path.join(root, "m.onnx"), "rb") as f:
+        checks.check(exported.returncode == 0 and to_stdout.returncode == 0 and to_stdout.stdout == f.read()
+                     and not to_stdout.stderr, "export --out - writes the same ONNX bytes to stdout, nothing else")
+    os.remove(os.path.join(root, "m.onnx"))
     m.case("reconstruct --out in a missing directory",
            ["reconstruct", "--model-dir", model, "--data-dir", data, "--out", os.path.join(root, "no", "r.png")], 1,
            [os.path.join(root, "no")])

@@ -38,13 +38,13 @@ TEST_CASE("write_file_atomically replaces whole files and cleans up after failur
   REQUIRE(read(target).size() == (1u << 20));
   REQUIRE(entries(dir / "a" / "b") == 1);
 
-  // A directory where the file should go: the rename fails, the temporary file is removed.
+  // A directory where the file should go: refused before a temporary file is made.
   fs::create_directories(dir / "a" / "b" / "taken" / "inside");
   try {
     write_file_atomically(dir / "a" / "b" / "taken", "new");
     FAIL("replaced a non-empty directory");
   } catch (const RuntimeFailure& e) {
-    REQUIRE_THAT(e.what(), Catch::Contains("taken: cannot replace"));
+    REQUIRE_THAT(e.what(), Catch::Contains("taken: exists and is a directory"));
   }
   REQUIRE(entries(dir / "a" / "b") == 2);
 
