@@ -7,6 +7,8 @@
 
 namespace trainer {
 
+BackendChoice make_backend_for(const BackendRequest& request);
+
 std::unique_ptr<Backend> make_cpu_backend(const BackendRequest& request) {
   cpu::SimdArch arch = cpu::best_supported_arch();
   if (const char* forced = std::getenv("TRAINER_SIMD"); forced && *forced) {
@@ -34,17 +36,29 @@ const std::uint8_t* Backend::adopt_bytes(std::vector<std::uint8_t>&& host) {
 }
 
 BackendChoice make_backend(const BackendRequest& request) {
+  BackendChoice choice = make_backend_for(request);
+  const int cores = usable_cpu_count();
+  const bool on_cpu = choice.backend && choice.backend->description().rfind("cpu", 0) == 0;
+  if (request.threads > cores && on_cpu)
+    choice.warning = "--threads " + std::to_string(request.threads) + " is more than the " +
+                     std::to_string(cores) +
+                     " usable cores: the results are the same, the run only slower";
+  return choice;
+}
+
+BackendChoice make_backend_for(const BackendRequest& request) {
   switch (request.device) {
     case DeviceKind::cpu:
-      return {make_cpu_backend(request), ""};
+      return {make_cpu_backend(request), "", ""};
     case DeviceKind::cuda:
-      return {make_cuda_backend(), ""};
+      return {make_cuda_backend(), "", ""};
     case DeviceKind::automatic:
       break;
   }
   const CudaProbe probe = probe_cuda();
-  if (probe.available) return {make_cuda_backend(), ""};
-  return {make_cpu_backend(request), kCudaBuild ? "no usable CUDA device: " + probe.reason : ""};
+  if (probe.available) return {make_cuda_backend(), "", ""};
+  return {make_cpu_backend(request), kCudaBuild ? "no usable CUDA device: " + probe.reason : "",
+          ""};
 }
 
 }  // namespace trainer

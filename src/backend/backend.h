@@ -67,7 +67,8 @@ struct BackendRequest {
 
 struct BackendChoice {
   std::unique_ptr<Backend> backend;
-  std::string note;  // why `automatic` chose the CPU in a CUDA build, else empty
+  std::string note;     // why `automatic` chose the CPU in a CUDA build, else empty
+  std::string warning;  // e.g. more --threads than usable cores, else empty
 };
 
 // cpu: the CPU backend; cuda: the first CUDA device, or RuntimeFailure with the driver's reason;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "backend/cpu_backend.h"
@@ -164,6 +165,7 @@ std::variant<BenchConfig, ShowHelp> parse_bench_args(const std::vector<std::stri
 
 void run_bench(const BenchConfig& config, std::ostream& out) {
   BackendChoice choice = make_backend(config.backend);
+  print_warning(std::cerr, choice.warning);
   Backend& backend = *choice.backend;
   const auto* cpu = dynamic_cast<const CpuBackend*>(&backend);  // the peak is measured on CPUs only
   const double peak = cpu ? measure_fma_peak(*cpu) : 0.0;

@@ -97,6 +97,7 @@ std::variant<EvalConfig, ShowHelp> parse_eval_args(const std::vector<std::string
 
 void run_eval(const EvalConfig& config, std::ostream& out) {
   BackendChoice choice = make_backend(config.backend);
+  print_warning(std::cerr, choice.warning);
   if (!choice.note.empty()) out << choice.note << "; using the CPU" << std::endl;
   ModelToEvaluate model = config.checkpoint ? load_checkpoint_to_evaluate(config)
                                             : load_saved_model_to_evaluate(config);

@@ -9,6 +9,7 @@
 #include "io/model_dir.h"
 #include "io/png.h"
 #include "model/autoencoder.h"
+#include "report/console.h"
 #include "report/fetch_progress.h"
 #include "report/pictures.h"
 #include "train/device_data.h"
@@ -57,6 +58,7 @@ std::variant<ReconstructConfig, ShowHelp> parse_reconstruct_args(
 
 void run_reconstruct(const ReconstructConfig& config, std::ostream& out) {
   BackendChoice choice = make_backend(config.backend);
+  print_warning(std::cerr, choice.warning);
   if (!choice.note.empty()) out << choice.note << "; using the CPU" << std::endl;
   const std::filesystem::path target = config.out;
   // An unwritable destination is found out before any data is read.

@@ -32,6 +32,10 @@ void print_epoch(std::ostream& out, const EpochMetrics& m, int total_epochs) {
   out << line << std::endl;
 }
 
+void print_warning(std::ostream& err, const std::string& text) {
+  if (!text.empty()) err << "trainer: warning: " << printable(text) << std::endl;
+}
+
 void print_saved(std::ostream& out, const std::filesystem::path& model_file) {
   out << "saved " << printable(model_file.string()) << std::endl;
 }

@@ -17,5 +17,7 @@ void print_start(std::ostream& out, const std::string& dataset, int train_count,
                  double ready_seconds);
 void print_epoch(std::ostream& out, const EpochMetrics& metrics, int total_epochs);
 void print_saved(std::ostream& out, const std::filesystem::path& model_file);
+// "trainer: warning: <text>", when there is one.
+void print_warning(std::ostream& err, const std::string& text);
 
 }  // namespace trainer

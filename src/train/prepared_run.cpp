@@ -27,6 +27,7 @@ PreparedRun prepare_run(const TrainConfig& config, std::ostream& out) {
   BackendChoice choice = make_backend(config.backend);
   run.backend = std::move(choice.backend);
   if (!choice.note.empty()) run.report->message(choice.note + "; using the CPU");
+  if (!choice.warning.empty()) run.report->fetch_reporter().warning(choice.warning);
   run.model_dir = ModelDir(config.model_dir);
   const Fingerprint fingerprint = run_fingerprint(config);
   std::vector<std::filesystem::path> checkpoints_seen;

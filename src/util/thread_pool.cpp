@@ -2,6 +2,8 @@
 
 #include <immintrin.h>
 
+#include "util/system_info.h"
+
 namespace trainer {
 
 struct ThreadPool::Job {
@@ -18,7 +20,24 @@ struct ThreadPool::Job {
   }
 };
 
-ThreadPool::ThreadPool(int threads) {
+namespace {
+
+// Waits until `done()`: spinning up to `spin_limit` pauses, then yielding the core to the threads
+// that have the work.
+template <class Done>
+void wait_until(const Done& done, int spin_limit) {
+  for (int spin = 0; !done(); ++spin) {
+    if (spin < spin_limit) {
+      _mm_pause();
+    } else {
+      std::this_thread::yield();
+    }
+  }
+}
+
+}  // namespace
+
+ThreadPool::ThreadPool(int threads) : spin_limit_(threads <= usable_cpu_count() ? 20000 : 0) {
   for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
@@ -36,7 +55,8 @@ void ThreadPool::worker_loop() {
   for (;;) {
     // Steps arrive every few hundred microseconds: spin briefly before sleeping so that a
     // training step does not pay a futex wake-up per kernel.
-    for (int spin = 0; spin < 20000 && published_generation_.load() == seen; ++spin) _mm_pause();
+    for (int spin = 0; spin < spin_limit_ && published_generation_.load() == seen; ++spin)
+      _mm_pause();
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
@@ -66,9 +86,9 @@ void ThreadPool::run(int count, const std::function<void(int)>& task) {
   }
   wake_.notify_all();
   job.run_tasks();
-  while (job.done.load(std::memory_order_acquire) < count) _mm_pause();
+  wait_until([&] { return job.done.load(std::memory_order_acquire) >= count; }, spin_limit_);
   job_.store(nullptr);
-  while (active_workers_.load() != 0) _mm_pause();
+  wait_until([&] { return active_workers_.load() == 0; }, spin_limit_);
 }
 
 }  // namespace trainer

@@ -36,6 +36,9 @@ class ThreadPool {
   std::atomic<Job*> job_{nullptr};
   std::atomic<int> active_workers_{0};
   bool stop_ = false;
+  // Busy-waiting pays only while every thread has a core: with more threads than usable cores a
+  // spinning thread takes the core another needs to finish its task, so they do not spin.
+  int spin_limit_ = 0;
 };
 
 }  // namespace trainer

@@ -45,6 +45,15 @@ def main():
         sse2 = model_hash(shape + ["--threads", "1"], {"TRAINER_SIMD": "sse2"})
         checks.check(model_hash(shape + ["--threads", "2"], {"TRAINER_SIMD": "sse2"}) == sse2,
                      f"{tag}: sse2 --threads 1 == --threads 2")
+    # Far more threads than cores: the same bytes, one warning, and (not timed here: bench/RESULTS.md)
+    # no busy-waiting that makes it crawl.
+    out = os.path.join(scratch, "oversubscribed")
+    result = run(SMALL + ["--threads", "64", "--model-dir", out])
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    checks.check(result.returncode == 0 and len(warnings) == 1 and "--threads 64" in warnings[0]
+                 and "usable cores" in warnings[0]
+                 and sha256(os.path.join(out, "saved_model", "model.safetensors")) == model_hash(["--threads", "2"]),
+                 f"--threads 64 on fewer cores: one warning, the same bytes as --threads 2: {warnings}")
     shutil.rmtree(scratch)
     checks.finish()
 
