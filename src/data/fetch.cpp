@@ -23,6 +23,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The slowest average a download may keep once --timeout seconds have passed (64 kbit/s).
+constexpr double kMinBodyBytesPerSecond = 8 * 1024;
+
 std::vector<std::uint8_t> read_local(const Url& url, std::uint64_t max_bytes) {
   std::vector<std::uint8_t> bytes;
   try {
@@ -44,7 +47,9 @@ std::vector<std::uint8_t> download(const Url& url, const CatalogFile& file,
   std::vector<std::uint8_t> bytes;
   std::optional<std::uint64_t> total;
   BodySink sink;
+  Clock::time_point body_started;
   sink.begin = [&](std::optional<std::uint64_t> length) {
+    body_started = Clock::now();
     if (length && *length > max_bytes) {
       throw NetError(NetFailure::too_large, false,
                      "server announces " + std::to_string(*length) +
@@ -58,6 +63,19 @@ std::vector<std::uint8_t> download(const Url& url, const CatalogFile& file,
       throw NetError(NetFailure::too_large, false,
                      "more than " + std::to_string(max_bytes) + " bytes; the catalog's file has " +
                          std::to_string(file.size));
+    }
+    // A deadline from the size: after --timeout seconds the body must keep an average of
+    // kMinBodyBytesPerSecond, so the whole file has at most timeout + size / that rate, and a
+    // server trickling a byte at a time is cut off within seconds, not hours.
+    const double late =
+        std::chrono::duration<double>(Clock::now() - body_started).count() - options.timeout_s;
+    if (late > 0 && double(bytes.size() + size) < late * kMinBodyBytesPerSecond) {
+      throw NetError(NetFailure::timeout, true,
+                     "timeout: " + std::to_string(bytes.size() + size) + " bytes in " +
+                         format_seconds(late + options.timeout_s) + ", slower than the " +
+                         std::to_string(int(kMinBodyBytesPerSecond / 1024)) +
+                         " KiB/s a download must keep after its first " +
+                         format_seconds(options.timeout_s));
     }
     bytes.insert(bytes.end(), data, data + size);
     reporter.progress(bytes.size(), total);

@@ -11,6 +11,7 @@ namespace {
 
 struct Connection {
   std::unique_ptr<ByteStream> stream;
+  TcpStream* tcp = nullptr;  // under `stream`, for deadlines
   std::string request_target;
   std::string extra_headers;
 };
@@ -40,7 +41,7 @@ Connection open_connection(const Url& url, const HttpOptions& options) {
   const ProxyServer* proxy = options.proxies ? options.proxies->for_url(url) : nullptr;
   Connection connection;
   connection.request_target = url.target;
-  std::unique_ptr<ByteStream> transport;
+  std::unique_ptr<TcpStream> transport;
   if (proxy) {
     const std::string via = "proxy " + proxy->text() + " (" + proxy->variable + "): ";
     try {
@@ -70,6 +71,7 @@ Connection open_connection(const Url& url, const HttpOptions& options) {
   } else {
     transport = TcpStream::connect(url.host, url.port, options.timeout_s);
   }
+  connection.tcp = transport.get();
   if (url.is_https()) {
     connection.stream =
         std::make_unique<TlsStream>(std::move(transport), url.host, options.trust());
@@ -98,7 +100,11 @@ HttpResult http_get(const Url& start, const HttpOptions& options, const BodySink
                                   connection.extra_headers + "Connection: close\r\n\r\n";
       connection.stream->write_all(request.data(), request.size());
       BufferedReader reader(*connection.stream);
+      // The status line and headers, interim 1xx answers included, must all arrive within one
+      // --timeout: a server that trickles them, or sends 100 Continue for ever, is cut off.
+      connection.tcp->set_deadline(options.timeout_s, "the response's status line and headers");
       const ResponseHead head = read_response_head(reader);
+      connection.tcp->set_deadline(0, "");
       if (head.status == 200) {
         HttpResult result;
         result.final_url = url;

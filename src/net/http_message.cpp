@@ -12,6 +12,7 @@ namespace {
 
 constexpr std::size_t kMaxLine = 16 * 1024;
 constexpr int kMaxHeaders = 200;
+constexpr int kMaxInterimResponses = 8;
 
 [[noreturn]] void protocol_error(const std::string& what) {
   throw NetError(NetFailure::protocol, false, "bad HTTP response: " + what);
@@ -89,7 +90,10 @@ std::optional<std::string> ResponseHead::header(const std::string& lowercase_nam
 }
 
 ResponseHead read_response_head(BufferedReader& reader) {
-  while (true) {
+  for (int interim = 0;; ++interim) {
+    if (interim > kMaxInterimResponses)
+      protocol_error("more than " + std::to_string(kMaxInterimResponses) +
+                     " interim (1xx) responses");
     ResponseHead head;
     const std::string status_line = reader.read_line(kMaxLine, "status line");
     // "HTTP/1.1 200 OK": version, a space, three digits, then an optional reason.

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -87,12 +88,33 @@ TcpStream::~TcpStream() {
   ::close(fd_);
 }
 
+void TcpStream::set_deadline(double seconds, const std::string& what) {
+  deadline_s_ = seconds;
+  deadline_what_ = what;
+  deadline_ = std::chrono::steady_clock::now() +
+              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                  std::chrono::duration<double>(seconds));
+}
+
 void TcpStream::wait_for(short events, const char* what) {
   pollfd waiting{fd_, events, 0};
   int ready;
+  bool deadline_ends_wait = false;
   do {
-    ready = ::poll(&waiting, 1, timeout_ms(timeout_s_));
+    double wait_s = timeout_s_;
+    if (deadline_s_ > 0) {
+      const double left =
+          std::chrono::duration<double>(deadline_ - std::chrono::steady_clock::now()).count();
+      deadline_ends_wait = left <= wait_s;
+      wait_s = left > 0 ? std::min(wait_s, left) : 0;
+    }
+    ready = ::poll(&waiting, 1, timeout_ms(wait_s));
   } while (ready < 0 && errno == EINTR);
+  if (ready == 0 && deadline_ends_wait) {
+    throw NetError(
+        NetFailure::timeout, true,
+        "timeout: " + deadline_what_ + " not complete within " + format_seconds(deadline_s_));
+  }
   if (ready == 0) {
     throw NetError(NetFailure::timeout, true,
                    std::string("timeout: nothing ") + what + " for " + format_seconds(timeout_s_));

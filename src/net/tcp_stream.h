@@ -1,6 +1,7 @@
 // A TCP connection with a connect timeout and a per-read/write inactivity timeout.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -19,12 +20,18 @@ class TcpStream : public ByteStream {
 
   void write_all(const void* data, std::size_t size) override;
   std::size_t read_some(void* data, std::size_t size) override;
+  // Until cleared (`seconds` 0), every wait also ends `seconds` from now: all that is read
+  // meanwhile must arrive by then, however it trickles. `what` names it in the timeout.
+  void set_deadline(double seconds, const std::string& what);
 
  private:
   TcpStream(int fd, double timeout_s) : fd_(fd), timeout_s_(timeout_s) {}
   void wait_for(short events, const char* what);
   int fd_;
   double timeout_s_;
+  std::chrono::steady_clock::time_point deadline_{};
+  double deadline_s_ = 0;  // 0: no deadline
+  std::string deadline_what_;
 };
 
 }  // namespace trainer

@@ -11,6 +11,9 @@ URL paths are /<mode>/<dataset>/<file>; the mode says how to answer:
   downgrade   redirects to the plain HTTP server      flaky     503 on the first request per path
   huge        announces 100 MB                        endless   chunked, 3 MB more than the file
   hostile     503 with a reason phrase of invalid UTF-8, an ESC sequence and a BEL
+  continue    100 Continue twenty times a second (at most 200)
+  trickle     the status line and headers, a byte every 0.3 s (at most 60 bytes)
+  drip        good headers, then the body a byte every 0.3 s (at most 60 bytes)
 """
 import gzip
 import http.server
@@ -67,6 +70,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._redirect(f"/loopback{path_rest}")
         if mode == "loopback":
             return self._redirect(f"https://localhost:{fixture.https_port}/loop{path_rest}")
+        if mode in ("continue", "trickle", "drip"):
+            return self._slowly(mode, fixture.file(dataset, name) if mode == "drip" else b"")
         if mode == "hostile":
             self.wfile.write(b"HTTP/1.1 503 \xff\xfe\x1b[31mred\x07\r\nContent-Length: 0\r\n\r\n")
             return
@@ -129,6 +134,29 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.wfile.write(body)
+
+    def _slowly(self, mode, body):
+        """Answers that never quite finish; each stops by itself, or when the client has gone."""
+        try:
+            if mode == "continue":
+                for _ in range(200):
+                    self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            elif mode == "trickle":
+                for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nX-Padding: " + b"x" * 30:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.3)
+            else:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body))
+                for byte in body[:60]:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.3)
+        except OSError:
+            pass
+        self.close_connection = True
 
     def _status(self, code):
         self.send_response(code)

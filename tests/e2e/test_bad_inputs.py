@@ -341,9 +341,14 @@ def main():
                               ("missing", ["HTTP 404"]), ("bigheader", ["header"]),
                               ("cut", ["inside a chunk"]),
                               # shown escaped, never obeyed by the terminal:
-                              ("hostile", ["HTTP 503", "\\x1b[31mred\\x07"])]:
+                              ("hostile", ["HTTP 503", "\\x1b[31mred\\x07"]),
+                              # a response that never ends is cut off, however it dribbles:
+                              ("continue", ["more than 8 interim (1xx) responses"]),
+                              ("trickle", ["status line and headers not complete within 1 s"]),
+                              ("drip", ["slower than the 8 KiB/s"])]:
             m.case(f"mirror: {mode}", ["download", "--dataset", "fashion-mnist", "--data-dir", fresh_cache,
-                                       "--mirror", fixture.url(mode), "--no-catalog-mirrors", "--retries", "0"],
+                                       "--mirror", fixture.url(mode), "--no-catalog-mirrors", "--retries", "0",
+                                       "--timeout", "1"],
                    1, [fixture.url(mode)] + needles, env=tls)
             shutil.rmtree(fresh_cache, ignore_errors=True)
         fifo = os.path.join(root, "cert-fifo")

@@ -101,3 +101,14 @@ TEST_CASE("cut and malformed responses are errors of the right kind", "[net]") {
   CHECK_THAT(failure("HTTP/1.1 200 OK\r\nX: " + std::string(20000, 'a') + "\r\n\r\n").what(),
              Catch::Contains("longer than"));
 }
+
+TEST_CASE("at most 8 interim 1xx responses before the answer", "[net]") {
+  std::string eight, nine;
+  for (int i = 0; i < 8; ++i) eight += "HTTP/1.1 100 Continue\r\n\r\n";
+  nine = eight + "HTTP/1.1 102 Processing\r\n\r\n";
+  const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  CHECK(parse(eight + answer, 7).body == "ok");
+  const NetError e = failure(nine + answer);
+  CHECK(e.kind() == NetFailure::protocol);
+  CHECK_THAT(e.what(), Catch::Contains("more than 8 interim (1xx) responses"));
+}
