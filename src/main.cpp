@@ -1,6 +1,10 @@
 // trainer: train the MNIST autoencoder, evaluate it, or fetch its data. Exit codes: 0 done, 1
 // runtime failure, 2 bad usage, 128 + signal after SIGTERM/SIGINT saved a checkpoint.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstddef>
 #include <iostream>
@@ -99,6 +103,15 @@ int run(Args args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Descriptors 0-2 are made valid before anything is opened: a closed one would be taken by the
+  // next open(), and a lock file would receive the log. A closed stdout stays a failed one: its
+  // writes go to /dev/null, and std::cout reports them failed, as for a pipe that closed.
+  bool stdout_closed = false;
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) == -1 && errno == EBADF && ::open("/dev/null", O_RDWR) == fd)
+      stdout_closed = stdout_closed || fd == 1;
+  }
+  if (stdout_closed) std::cout.setstate(std::ios::badbit);
   // A write to a closed pipe fails (EPIPE) instead of killing the process: training saves its
   // progress and says so (train/train_loop.cpp), other commands exit 1.
   std::signal(SIGPIPE, SIG_IGN);

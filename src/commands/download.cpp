@@ -7,6 +7,7 @@
 #include "data/cache.h"
 #include "data/catalog.h"
 #include "report/fetch_progress.h"
+#include "util/text.h"
 
 namespace trainer {
 
@@ -42,9 +43,9 @@ void run_download(const DownloadConfig& config, std::ostream& out) {
     const Dataset data =
         obtain_dataset({data_dir.path, dataset, config.data.fetch, false}, reporter);
     out << name << ": " << dataset->files.size() << " files verified in "
-        << (data_dir.path / name).string() << " (" << data.train_images.count << " training, "
-        << data.test_images.count << " test images; data dir from " << data_dir.source << ")"
-        << std::endl;
+        << printable((data_dir.path / name).string()) << " (" << data.train_images.count
+        << " training, " << data.test_images.count << " test images; data dir from "
+        << data_dir.source << ")" << std::endl;
   }
 }
 

@@ -8,6 +8,7 @@
 #include "io/model_dir.h"
 #include "io/onnx_export.h"
 #include "util/atomic_file.h"
+#include "util/text.h"
 #include "version.h"
 
 namespace trainer {
@@ -51,7 +52,8 @@ void run_export(const ExportConfig& config, std::ostream& out) {
     return;
   }
   write_file_atomically(target, onnx);
-  out << "wrote " << target.string() << " (ONNX opset " << kOnnxOpset << ": input \"images\" "
+  out << "wrote " << printable(target.string()) << " (ONNX opset " << kOnnxOpset
+      << ": input \"images\" "
       << "float32 [batch, " << layout.shape.input << "] = pixels / 255, output "
       << "\"reconstruction\" [batch, " << layout.shape.input << "])" << std::endl;
 }

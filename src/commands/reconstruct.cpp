@@ -15,6 +15,7 @@
 #include "train/device_data.h"
 #include "util/atomic_file.h"
 #include "util/errors.h"
+#include "util/text.h"
 #include "util/volumes.h"
 
 namespace trainer {
@@ -105,8 +106,8 @@ void run_reconstruct(const ReconstructConfig& config, std::ostream& out) {
   write_file_atomically(
       target, png ? encode_png(reconstruction_grid(originals, outputs, config.count, rows, cols))
                   : encode_npy_f32(outputs, config.count, shape.input));
-  out << "wrote " << target.string() << " (the first " << config.count << " " << data.name
-      << " test images: "
+  out << "wrote " << printable(target.string()) << " (the first " << config.count << " "
+      << data.name << " test images: "
       << (png ? "originals over reconstructions" : "float32 outputs [count, pixels]") << ")"
       << std::endl;
 }

@@ -1,6 +1,7 @@
 #include "io/checkpoint.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -127,6 +128,10 @@ Checkpoint decode_checkpoint(const std::string& bytes, const std::string& name) 
                  std::to_string((body_end - 16 - header_length) / sizeof(float)));
     checkpoint.state.resize(floats);
     std::memcpy(checkpoint.state.data(), bytes.data() + 16 + header_length, floats * sizeof(float));
+    // A trainer never saves inf or NaN (train/train_loop.cpp); a state that holds one was made
+    // by something else and would spread through every step.
+    for (const float value : checkpoint.state)
+      if (!std::isfinite(value)) throw fail("the state holds a value that is not finite");
   } catch (const nlohmann::json::exception& e) {
     throw fail(std::string("bad header: ") + e.what());
   }

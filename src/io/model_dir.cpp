@@ -27,6 +27,13 @@ void ModelDir::check_layout() const {
                            ": exists and is not a directory (the model directory keeps its " +
                            dir.filename().string() + " there)");
   }
+  std::vector<std::filesystem::path> files = {saved_model_file(), config_file(), metrics_file(),
+                                              loss_curve_file(), reconstructions_file()};
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(checkpoints_dir(), ec))
+    files.push_back(entry.path());
+  files.push_back(lock_file());
+  for (const std::filesystem::path& file : files) require_replaceable(file);
 }
 
 std::unique_ptr<FileLock> ModelDir::lock_for_training() const {

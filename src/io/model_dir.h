@@ -38,7 +38,9 @@ class ModelDir {
   std::filesystem::path onnx_file() const { return root_ / "model.onnx"; }
 
   // Before any work: RuntimeFailure naming the first of saved_model/ and checkpoints/ that exists
-  // and is not a directory (the run could not save into it).
+  // and is not a directory, or of the files a run writes (the saved model, metrics, pictures, the
+  // checkpoints there) that exists and is not a regular file: a run must not find out after it has
+  // replaced half of them.
   void check_layout() const;
   // For a training run: makes the directories, takes the lock (RuntimeFailure when another trainer
   // holds it) and, under it, removes the temporaries that killed runs left behind.

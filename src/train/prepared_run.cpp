@@ -29,6 +29,8 @@ PreparedRun prepare_run(const TrainConfig& config, std::ostream& out) {
   if (!choice.note.empty()) run.report->message(choice.note + "; using the CPU");
   if (!choice.warning.empty()) run.report->fetch_reporter().warning(choice.warning);
   run.model_dir = ModelDir(config.model_dir);
+  // Before the checkpoints are read: one that is not a regular file is an error, not a warning.
+  run.model_dir.check_layout();
   const Fingerprint fingerprint = run_fingerprint(config);
   std::vector<std::filesystem::path> checkpoints_seen;
   if (!config.fresh) {
@@ -37,7 +39,6 @@ PreparedRun prepare_run(const TrainConfig& config, std::ostream& out) {
   }
   require_writable_directory(config.model_dir, "--model-dir " + config.model_dir,
                              [](int error) { return permission_hint("--model-dir", error); });
-  run.model_dir.check_layout();
   FetchReporter& reporter = run.report->fetch_reporter();
   if (vanishes_with_container(config.model_dir)) {
     reporter.warning("--model-dir " + config.model_dir +

@@ -33,6 +33,14 @@ class CheckpointWriter {
     checkpoint.fingerprint = fingerprint_;
     checkpoint.history = history;
     checkpoint.state = run_.model->download_state();
+    // A ReLU can hide a NaN weight from the loss: the state itself must be finite to be saved.
+    for (const float value : checkpoint.state) {
+      if (!std::isfinite(value)) {
+        throw RuntimeFailure(
+            "training diverged: a weight or optimizer value is not finite at step " +
+            std::to_string(checkpoint.step) + "; nothing of it was saved");
+      }
+    }
     const std::filesystem::path file = run_.model_dir.save_checkpoint(
         checkpoint, config_.keep_checkpoints, config_.fresh && first_);
     first_ = false;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,9 +12,21 @@
 namespace trainer {
 
 FileLock::FileLock(const std::filesystem::path& path, const std::function<void()>& on_wait) {
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // O_NOFOLLOW and a regular file only: a lock that is a symlink, a FIFO or a device would make
+  // the trainer create or write something outside its directory.
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+  if (fd_ < 0 && errno == ELOOP)
+    throw RuntimeFailure(path.string() +
+                         ": exists and is a symbolic link; a lock file must be a "
+                         "regular file");
   if (fd_ < 0)
     throw RuntimeFailure(describe_errno(path.string() + ": cannot create lock file", errno));
+  struct stat info {};
+  if (::fstat(fd_, &info) != 0 || !S_ISREG(info.st_mode)) {
+    ::close(fd_);
+    fd_ = -1;
+    throw RuntimeFailure(path.string() + ": exists and is not a regular file; a lock file must be");
+  }
   if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
   if (errno == EWOULDBLOCK) {
     if (!on_wait) {

@@ -234,7 +234,8 @@ def main():
         return setup
 
     for relative, command, kind, needle in [
-            (ckpt, train + ["--epochs", "2", "--model-dir", damaged], "/dev/zero", "character device"),
+            # (training checks the files it will write first: the link itself is what it refuses)
+            (ckpt, train + ["--epochs", "2", "--model-dir", damaged], "/dev/zero", "symbolic link"),
             (ckpt, train + ["--epochs", "2", "--model-dir", damaged], "fifo", "FIFO"),
             (os.path.join("saved_model", "config.json"), ["eval", "--model-dir", damaged, "--data-dir", data],
              "/dev/urandom", "character device"),
@@ -243,7 +244,35 @@ def main():
              "character device")]:
         m.case(f"{command[0] if command[0] in ('eval', 'export') else 'train'}: {os.path.basename(relative)} is "
                f"{'a FIFO' if kind == 'fifo' else 'a link to ' + kind}", command, 1,
-               [os.path.basename(relative), needle, "not a regular file"], setup=replaced_by(relative, kind))
+               [os.path.basename(relative), needle], setup=replaced_by(relative, kind))
+    def nan_state(b):
+        (header_length,) = struct.unpack("<I", b[12:16])
+        body = bytearray(b[:-32])
+        start = 16 + header_length
+        body[start:start + 40] = struct.pack("<f", float("nan")) * 10
+        return bytes(body) + hashlib.sha256(bytes(body)).digest()
+
+    m.case("the only checkpoint holds NaN weights", train + ["--epochs", "2", "--model-dir", damaged], 1,
+           ["no valid checkpoint", "not finite"], setup=damage(ckpt, nan_state))
+
+    # Every file a run writes is checked up front: a run never replaces half of them and then fails.
+    victim = os.path.join(root, "lock-victim")
+    for relative, kind in (("metrics.jsonl", "fifo"), ("loss.svg", "dir"), (ckpt, "fifo"),
+                           (".lock", "link"), (".lock", "fifo")):
+        def setup(relative=relative, kind=kind):
+            copy_model(model, damaged)
+            path = os.path.join(damaged, relative)
+            if os.path.lexists(path):
+                os.remove(path)
+            if kind == "fifo":
+                os.mkfifo(path)
+            elif kind == "dir":
+                os.makedirs(path)
+            else:
+                os.symlink(victim, path)
+        m.case(f"train: {os.path.basename(relative)} is a {kind}", train + ["--epochs", "3", "--model-dir", damaged],
+               1, [os.path.basename(relative)], setup=setup)
+    checks.check(not os.path.lexists(victim), "a .lock that is a symlink creates nothing where it points")
     m.case("eval --checkpoint missing", ["eval", "--model-dir", model, "--checkpoint", "nope.ckpt", "--data-dir", data],
            1, ["nope.ckpt", "does not exist"])
     safetensors = os.path.join("saved_model", "model.safetensors")

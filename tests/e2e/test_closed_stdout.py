@@ -40,6 +40,20 @@ def main():
         result = run(TRAIN + ["--epochs", "4", "--log-format", fmt, "--model-dir", model_dir])
         checks.check(result.returncode == 0 and "resum" in result.stdout and model_bytes(model_dir) == model_bytes(straight),
                      f"{fmt}: the rerun resumes and ends byte-identical to the straight run")
+    # stdout closed from the start (>&-): the same stop, and the log lands nowhere (not in .lock).
+    closed = os.path.join(scratch, "closed")
+    result = subprocess.run([TRAINER] + TRAIN + ["--epochs", "4", "--model-dir", closed], stdout=None,
+                            stderr=subprocess.PIPE, text=True, timeout=600, close_fds=True,
+                            preexec_fn=lambda: os.close(1))
+    lock = os.path.join(closed, ".lock")
+    checks.check(result.returncode == 141 and "standard output was closed" in result.stderr
+                 and os.path.getsize(lock) == 0 and checkpoints(closed),
+                 f">&-: exit {result.returncode}, .lock {os.path.getsize(lock)} bytes: {result.stderr.strip()}")
+    for args in (["info"], ["--version"]):
+        result = subprocess.run([TRAINER] + args, stderr=subprocess.PIPE, text=True, timeout=60,
+                                preexec_fn=lambda: os.close(1))
+        checks.check(result.returncode == 1 and "cannot write to standard output" in result.stderr,
+                     f"{args[0]} >&-: exit {result.returncode}: {result.stderr.strip()}")
     quiet = os.path.join(scratch, "quiet")
     code, err, _ = train_then_close_stdout(TRAIN + ["--epochs", "2", "--quiet", "--model-dir", quiet])
     checks.check(code == 0 and not err, f"--quiet writes nothing to stdout and trains on: {code} {err.strip()}")
