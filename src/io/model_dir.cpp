@@ -29,9 +29,9 @@ void ModelDir::check_layout() const {
   }
   std::vector<std::filesystem::path> files = {saved_model_file(), config_file(), metrics_file(),
                                               loss_curve_file(), reconstructions_file()};
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(checkpoints_dir(), ec))
-    files.push_back(entry.path());
+  // Only the names a run writes: anything else a user keeps in checkpoints/ is none of its
+  // business.
+  for (const std::filesystem::path& checkpoint : list_checkpoints()) files.push_back(checkpoint);
   files.push_back(lock_file());
   for (const std::filesystem::path& file : files) require_replaceable(file);
 }

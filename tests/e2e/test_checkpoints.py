@@ -91,6 +91,14 @@ def main():
         result = run(BASE + ["--epochs", "4", "--model-dir", resumed] + flag)
         checks.check(result.returncode == 2 and flag[0] in result.stderr, f"{flag[0]} differing is refused")
     checks.check(checkpoints(resumed)[-1] == "ckpt-0000000024.ckpt", "refused runs change nothing")
+    # What a user keeps in checkpoints/ besides the checkpoints (a notes folder, a link) is left alone.
+    os.makedirs(os.path.join(resumed, "checkpoints", "notes"), exist_ok=True)
+    os.symlink("/dev/null", os.path.join(resumed, "checkpoints", "a-link"))
+    result = run(BASE + ["--epochs", "3", "--model-dir", resumed])
+    checks.check(result.returncode == 0 and "nothing to do" in result.stdout,
+                 f"other entries in checkpoints/ do not stop a run: {result.stderr.strip()}")
+    os.remove(os.path.join(resumed, "checkpoints", "a-link"))
+    os.rmdir(os.path.join(resumed, "checkpoints", "notes"))
     # Switches read their value: =false is false (manifests and scripts write it).
     result = run(BASE + ["--epochs", "3", "--fresh=false", "--no-shuffle=false", "--quiet=false",
                          "--offline=false", "--model-dir", resumed])
