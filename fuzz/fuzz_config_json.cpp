@@ -1,10 +1,10 @@
-// libFuzzer target: saved_model/config.json (io/model_dir.h parse_config_json), which `trainer
+// libFuzzer target: weights/config.json (io/trained_model.h parse_config_json), which `trainer
 // eval`, `reconstruct` and `export` read from directories other jobs may have written.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "io/saved_model.h"
+#include "io/trained_model.h"
 #include "util/errors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -51,7 +51,7 @@ struct Command {
 
 // The command list, once. The first is the default.
 const Command kCommands[] = {
-    {"train", "(default) train, then write <model-dir>/saved_model and metrics.jsonl",
+    {"train", "(default) train, then write <model-dir>/weights, saved_model (TensorFlow), logs (TensorBoard) and metrics.jsonl",
      parse_then_run<trainer::parse_train_args, trainer::run_train>},
     {"eval", "print the test-set loss of a saved model or checkpoint (trainer eval --help)",
      parse_then_run<trainer::parse_eval_args, trainer::run_eval>},

@@ -50,7 +50,8 @@ void run_reconstruct(const ReconstructConfig& config, std::ostream& out);
 struct ExportConfig {
   std::string model_dir = "model";
   std::string format = "onnx";
-  std::optional<std::string> out;  // else ModelDir::onnx_file()
+  std::optional<std::string> out;      // else ModelDir::onnx_file() or serving_base_dir()
+  std::optional<int> serving_version;  // savedmodel: else the epochs trained
 };
 std::variant<ExportConfig, ShowHelp> parse_export_args(const std::vector<std::string>& args);
 void run_export(const ExportConfig& config, std::ostream& out);

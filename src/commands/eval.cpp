@@ -10,7 +10,7 @@
 #include "io/checkpoint.h"
 #include "io/model_dir.h"
 #include "io/safetensors.h"
-#include "io/saved_model.h"
+#include "io/trained_model.h"
 #include "model/autoencoder.h"
 #include "report/console.h"
 #include "report/fetch_progress.h"
@@ -72,7 +72,7 @@ std::variant<EvalConfig, ShowHelp> parse_eval_args(const std::vector<std::string
   auto add = options.add_options();
   add("model-dir", "The model directory a training run wrote", text()->default_value("model"));
   add("checkpoint",
-      "Evaluate this checkpoint instead of <model-dir>/saved_model (a path, or a file name in "
+      "Evaluate this checkpoint instead of <model-dir>/weights (a path, or a file name in "
       "<model-dir>/checkpoints)",
       text());
   add("dataset", "Test on this dataset's test set (default: the one the model was trained on)",

@@ -37,6 +37,11 @@ cxxopts::Options train_options() {
       text());
   add("keep-checkpoints", "How many of the newest checkpoints to keep (1..1000)",
       text()->default_value("3"));
+  add("no-tensorboard", "Write no TensorBoard event files to <model-dir>/logs");
+  add("tensorboard-every",
+      "Log the running loss and Adam's step size to TensorBoard every N steps (0..1000000000; "
+      "0: per epoch only)",
+      text()->default_value("20"));
   add_report_flags(options);
   options.add_options()("h,help", "Show this help")("version",
                                                     "Print version and build information");
@@ -82,6 +87,9 @@ std::variant<TrainConfig, ShowHelp, ShowVersion> parse_train_args(
   if (result.count("checkpoint-every"))
     config.checkpoint_every =
         int(parse_integer_flag("checkpoint-every", value("checkpoint-every"), 1, 1000000000));
+  config.tensorboard = !result["no-tensorboard"].as<bool>();
+  config.tensorboard_every =
+      int(parse_integer_flag("tensorboard-every", value("tensorboard-every"), 0, 1000000000));
   if (result.count("limit"))
     config.limit = int(parse_integer_flag("limit", value("limit"), 1, 60000));
   config.report = parse_report_flags(result);

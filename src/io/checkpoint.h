@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "io/saved_model.h"
+#include "io/trained_model.h"
 #include "util/errors.h"
 
 namespace trainer {

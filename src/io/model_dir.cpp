@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "io/safetensors.h"
+#include "io/tf_saved_model.h"
 #include "util/atomic_file.h"
 #include "util/errors.h"
 
@@ -17,8 +18,19 @@ std::filesystem::path ModelDir::checkpoint_file(std::int64_t step) const {
   return checkpoints_dir() / name;
 }
 
+std::vector<std::filesystem::path> ModelDir::serving_versions() const {
+  static const std::regex version("[0-9]+");
+  std::vector<std::filesystem::path> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(serving_base_dir(), ec)) {
+    if (std::regex_match(entry.path().filename().string(), version)) found.push_back(entry.path());
+  }
+  return found;
+}
+
 void ModelDir::check_layout() const {
-  for (const std::filesystem::path& dir : {saved_model_dir(), checkpoints_dir()}) {
+  for (const std::filesystem::path& dir :
+       {weights_dir(), serving_base_dir(), checkpoints_dir(), logs_dir()}) {
     std::error_code ec;
     const auto status = std::filesystem::symlink_status(dir, ec);
     if (ec || !std::filesystem::exists(status)) continue;
@@ -27,7 +39,14 @@ void ModelDir::check_layout() const {
                            ": exists and is not a directory (the model directory keeps its " +
                            dir.filename().string() + " there)");
   }
-  std::vector<std::filesystem::path> files = {saved_model_file(), config_file(), metrics_file(),
+  // A version directory is swapped whole at an epoch's end: it must be one (not a link to one).
+  for (const std::filesystem::path& version : serving_versions()) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(std::filesystem::symlink_status(version, ec)))
+      throw RuntimeFailure(version.string() +
+                           ": exists and is not a directory (SavedModel versions are directories)");
+  }
+  std::vector<std::filesystem::path> files = {weights_file(), config_file(), metrics_file(),
                                               loss_curve_file(), reconstructions_file()};
   // Only the names a run writes: anything else a user keeps in checkpoints/ is none of its
   // business.
@@ -37,7 +56,7 @@ void ModelDir::check_layout() const {
 }
 
 std::unique_ptr<FileLock> ModelDir::lock_for_training() const {
-  make_directories(saved_model_dir());
+  make_directories(weights_dir());
   std::unique_ptr<FileLock> lock;
   try {
     lock = std::make_unique<FileLock>(lock_file(), nullptr);
@@ -49,7 +68,8 @@ std::unique_ptr<FileLock> ModelDir::lock_for_training() const {
   }
   // Under the lock no live writer owns a temporary here.
   remove_stale_temporaries(root_);
-  remove_stale_temporaries(saved_model_dir());
+  remove_stale_temporaries(weights_dir());
+  remove_stale_temporaries(serving_base_dir());
   remove_stale_temporaries(checkpoints_dir());
   return lock;
 }
@@ -96,18 +116,38 @@ std::filesystem::path ModelDir::save_checkpoint(const Checkpoint& checkpoint, in
   return file;
 }
 
-void ModelDir::write_saved_model(const ModelLayout& layout, const float* params,
-                                 const RunRecord& run, const EpochMetrics& last) const {
+void ModelDir::write_weights(const ModelLayout& layout, const float* params, const RunRecord& run,
+                             const EpochMetrics& last) const {
   // Metadata holds only what the weights depend on, so that equal weights give equal bytes.
   const std::map<std::string, std::string> metadata = {
       {"format", "pt"}, {"trainer_format_version", std::to_string(kSavedModelFormatVersion)}};
-  write_file_atomically(saved_model_file(), safetensors_pieces(layout, params, metadata).views());
+  make_directories(weights_dir());
+  write_file_atomically(weights_file(), safetensors_pieces(layout, params, metadata).views());
   write_file_atomically(config_file(), config_json(layout, run, last));
+  // Layout 1's copies are older than these now; saved_model/ keeps only SavedModel versions.
+  for (const std::filesystem::path& old : {layout1_weights_file(), layout1_config_file()}) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(std::filesystem::symlink_status(old, ec)))
+      std::filesystem::remove(old, ec);
+  }
 }
 
-void ModelDir::write_pictures(const std::string& loss_svg, const GrayImage& reconstructions) const {
+std::filesystem::path ModelDir::write_serving_model(const ModelLayout& layout, const float* params,
+                                                    int version) const {
+  const std::filesystem::path dir = serving_base_dir() / std::to_string(version);
+  make_directories(serving_base_dir());
+  write_tf_saved_model(dir, layout, params);
+  for (const std::filesystem::path& other : serving_versions()) {
+    std::error_code ec;
+    if (other != dir) std::filesystem::remove_all(other, ec);
+  }
+  return dir;
+}
+
+void ModelDir::write_pictures(const std::string& loss_svg,
+                              const std::string& reconstructions_png) const {
   write_file_atomically(loss_curve_file(), loss_svg);
-  write_file_atomically(reconstructions_file(), encode_png(reconstructions));
+  write_file_atomically(reconstructions_file(), reconstructions_png);
 }
 
 void ModelDir::write_metrics(const std::vector<EpochMetrics>& epochs) const {
@@ -117,7 +157,12 @@ void ModelDir::write_metrics(const std::vector<EpochMetrics>& epochs) const {
 }
 
 SavedModel ModelDir::load_saved_model(const std::string& missing_hint) const {
-  return read_saved_model(config_file(), saved_model_file(), missing_hint);
+  std::error_code ec;
+  const bool layout1 = !std::filesystem::exists(config_file(), ec) &&
+                       !std::filesystem::exists(weights_file(), ec) &&
+                       std::filesystem::exists(layout1_config_file(), ec);
+  if (layout1) return read_saved_model(layout1_config_file(), layout1_weights_file(), missing_hint);
+  return read_saved_model(config_file(), weights_file(), missing_hint);
 }
 
 }  // namespace trainer

@@ -1,11 +1,17 @@
 // A model directory (TF model_dir semantics; README "Model directory"). This class owns its whole
 // layout: no other file spells these names.
-//   saved_model/model.safetensors, saved_model/config.json   the servable model, after each epoch
-//   checkpoints/ckpt-<step, 10 digits>.ckpt                  to resume; the newest `keep` of them
-//   metrics.jsonl, loss.svg, reconstructions.png             for scripts and people, each epoch
-//   model.onnx                                               where `trainer export` writes
-//   .lock                                                    held by the one trainer using it
-//   .<name>.tmp.<pid>.<tag>                                  atomic writes in progress (util/)
+//   weights/model.safetensors, weights/config.json   the trained model, after each epoch
+//   saved_model/<epoch>/saved_model.pb, variables/   the same as a TensorFlow SavedModel in TF
+//                                                    Serving's layout, the newest version only
+//   checkpoints/ckpt-<step, 10 digits>.ckpt          to resume; the newest `keep` of them
+//   logs/events.out.tfevents.*.trainer               TensorBoard, one file per run (event_log.h)
+//   metrics.jsonl, loss.svg, reconstructions.png     for scripts and people, each epoch
+//   model.onnx                                       where `trainer export` writes ONNX
+//   .lock                                            held by the one trainer using it
+//   .<name>.tmp.<pid>.<tag>                          atomic writes in progress (util/)
+// Layout 1 (trainer 0.1.0) kept the weights in saved_model/model.safetensors and
+// saved_model/config.json, where a SavedModel reader looks: they are read when weights/ has none,
+// and a run that writes weights/ removes them.
 #pragma once
 
 #include <cstdint>
@@ -15,8 +21,7 @@
 #include <vector>
 
 #include "io/checkpoint.h"
-#include "io/png.h"
-#include "io/saved_model.h"
+#include "io/trained_model.h"
 #include "model/layout.h"
 #include "util/file_lock.h"
 
@@ -28,8 +33,11 @@ class ModelDir {
   explicit ModelDir(std::filesystem::path root) : root_(std::move(root)) {}
   const std::filesystem::path& root() const { return root_; }
 
-  std::filesystem::path saved_model_file() const { return saved_model_dir() / "model.safetensors"; }
-  std::filesystem::path config_file() const { return saved_model_dir() / "config.json"; }
+  std::filesystem::path weights_file() const { return weights_dir() / "model.safetensors"; }
+  std::filesystem::path config_file() const { return weights_dir() / "config.json"; }
+  // TF Serving's base path: one numbered directory per version.
+  std::filesystem::path serving_base_dir() const { return root_ / "saved_model"; }
+  std::filesystem::path logs_dir() const { return root_ / "logs"; }
   std::filesystem::path checkpoints_dir() const { return root_ / "checkpoints"; }
   std::filesystem::path checkpoint_file(std::int64_t step) const;
   std::filesystem::path metrics_file() const { return root_ / "metrics.jsonl"; }
@@ -37,10 +45,10 @@ class ModelDir {
   std::filesystem::path reconstructions_file() const { return root_ / "reconstructions.png"; }
   std::filesystem::path onnx_file() const { return root_ / "model.onnx"; }
 
-  // Before any work: RuntimeFailure naming the first of saved_model/ and checkpoints/ that exists
-  // and is not a directory, or of the files a run writes (the saved model, metrics, pictures, the
-  // checkpoints there) that exists and is not a regular file: a run must not find out after it has
-  // replaced half of them.
+  // Before any work: RuntimeFailure naming the first of weights/, saved_model/ (and its version
+  // directories), checkpoints/ and logs/ that exists and is not a directory, or of the files a
+  // run writes (the weights, metrics, pictures, the checkpoints there) that exists and is not a
+  // regular file: a run must not find out after it has replaced half of them.
   void check_layout() const;
   // For a training run: makes the directories, takes the lock (RuntimeFailure when another trainer
   // holds it) and, under it, removes the temporaries that killed runs left behind.
@@ -55,18 +63,29 @@ class ModelDir {
   std::filesystem::path save_checkpoint(const Checkpoint& checkpoint, int keep,
                                         bool first_of_fresh_run) const;
 
-  // Each replaced atomically.
-  void write_saved_model(const ModelLayout& layout, const float* params, const RunRecord& run,
-                         const EpochMetrics& last) const;
+  // Each replaced atomically. The weights and config.json (removing layout 1's copies);
+  // saved_model/<version>/ (removing the other versions: TF Serving serves the highest);
+  // metrics.jsonl; the loss curve and the reconstruction grid's PNG bytes.
+  void write_weights(const ModelLayout& layout, const float* params, const RunRecord& run,
+                     const EpochMetrics& last) const;
+  std::filesystem::path write_serving_model(const ModelLayout& layout, const float* params,
+                                            int version) const;
   void write_metrics(const std::vector<EpochMetrics>& epochs) const;
-  void write_pictures(const std::string& loss_svg, const GrayImage& reconstructions) const;
+  void write_pictures(const std::string& loss_svg, const std::string& reconstructions_png) const;
 
-  // Throws RuntimeFailure naming the file; `missing_hint` follows "does not exist".
+  // weights/ (or layout 1's saved_model/ when weights/ holds neither file). Throws RuntimeFailure
+  // naming the file; `missing_hint` follows "does not exist".
   SavedModel load_saved_model(const std::string& missing_hint) const;
 
  private:
-  std::filesystem::path saved_model_dir() const { return root_ / "saved_model"; }
+  std::filesystem::path weights_dir() const { return root_ / "weights"; }
   std::filesystem::path lock_file() const { return root_ / ".lock"; }
+  std::filesystem::path layout1_weights_file() const {
+    return serving_base_dir() / "model.safetensors";
+  }
+  std::filesystem::path layout1_config_file() const { return serving_base_dir() / "config.json"; }
+  // The numbered entries of saved_model/ (TF Serving's versions), in no order.
+  std::vector<std::filesystem::path> serving_versions() const;
 
   std::filesystem::path root_;
 };

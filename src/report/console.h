@@ -6,7 +6,7 @@
 #include <ostream>
 #include <string>
 
-#include "io/saved_model.h"
+#include "io/trained_model.h"
 
 namespace trainer {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "io/png.h"
-#include "io/saved_model.h"
+#include "io/trained_model.h"
 
 namespace trainer {
 

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "data/fetch.h"
-#include "io/saved_model.h"
+#include "io/trained_model.h"
 
 namespace trainer {
 

@@ -57,6 +57,11 @@ PreparedRun prepare_run(const TrainConfig& config, std::ostream& out) {
     std::ostringstream reported_already;
     run.resume = find_resume_point(run.model_dir, fingerprint, reported_already);
   }
+  // A run that starts over (--fresh, or no checkpoint to continue) owes nothing to the event
+  // files of an earlier run; they go with its checkpoints.
+  run.events = config.tensorboard
+                   ? std::make_unique<EventLog>(run.model_dir.logs_dir(), !run.resume)
+                   : std::make_unique<EventLog>();
 
   ModelShape shape = config.shape;
   shape.input = data.train_images.pixels_per_image();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "io/event_log.h"
 #include "io/model_dir.h"
 #include "model/autoencoder.h"
 #include "report/train_reporter.h"
@@ -25,6 +26,7 @@ struct PreparedRun {
   std::unique_ptr<Backend> backend;
   ModelDir model_dir{""};
   std::unique_ptr<FileLock> lock;     // held until the run ends
+  std::unique_ptr<EventLog> events;   // TensorBoard's; disabled with --no-tensorboard
   std::optional<ResumePoint> resume;  // the checkpoint it continues from
   StartPoint start;                   // where it continues (epoch 0, step 0 for a new run)
   std::vector<EpochMetrics> history;  // epochs trained before this process

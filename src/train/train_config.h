@@ -26,7 +26,9 @@ struct TrainConfig {
   std::optional<int> limit;  // train on the first N images (and test on the first min(N, 10000))
   bool fresh = false;        // ignore (and, once a new one is written, remove) old checkpoints
   int keep_checkpoints = 3;
-  int checkpoint_every = 0;  // steps; 0: at the end of each epoch only
+  int checkpoint_every = 0;    // steps; 0: at the end of each epoch only
+  bool tensorboard = true;     // event files in <model-dir>/logs/
+  int tensorboard_every = 20;  // steps between progress scalars; 0: per epoch only
   DataSource data;
   BackendRequest backend;
   ReportOptions report;

@@ -5,12 +5,14 @@
 #include <cmath>
 #include <csignal>
 
+#include "io/png.h"
 #include "report/pictures.h"
 #include "train/epoch_runner.h"
 #include "train/interrupt.h"
 #include "train/prepared_run.h"
 #include "util/errors.h"
 #include "util/system_info.h"
+#include "version.h"
 
 namespace trainer {
 namespace {
@@ -44,6 +46,7 @@ class CheckpointWriter {
     const std::filesystem::path file = run_.model_dir.save_checkpoint(
         checkpoint, config_.keep_checkpoints, config_.fresh && first_);
     first_ = false;
+    run_.events->commit();  // what the events describe is saved now
     run_.report->checkpoint_saved(file, checkpoint.step);
     return file;
   }
@@ -110,17 +113,39 @@ RunStart run_start(const PreparedRun& run, const TrainConfig& config) {
   return s;
 }
 
-// A resumed run whose epochs are all trained: the saved model is rewritten in case the run
-// stopped between its checkpoint and its saved model. A checkpoint inside a later epoch is not a
-// trained epoch, and that epoch's model is already saved.
+// A resumed run whose epochs are all trained: the saved models are rewritten in case the run
+// stopped between its checkpoint and them (or the directory is of layout 1). A checkpoint inside
+// a later epoch is not a trained epoch, and that epoch's model is already saved.
 void finish_trained_run(const PreparedRun& run) {
   run.report->already_trained(run.model_dir.root(), run.start.epoch);
   if (!run.history.empty() && run.resume->checkpoint.cursor == 0) {
-    run.model_dir.write_saved_model(run.layout, run.resume->checkpoint.state.data(), run.record,
-                                    run.history.back());
+    const float* state = run.resume->checkpoint.state.data();
+    run.model_dir.write_weights(run.layout, state, run.record, run.history.back());
+    run.model_dir.write_serving_model(run.layout, state, run.history.back().epoch);
     run.model_dir.write_metrics(run.history);
   }
-  run.report->finished(run.model_dir.saved_model_file());
+  run.report->finished(run.model_dir.weights_file());
+}
+
+// TensorBoard's text for the run: what decides its result, and where it ran.
+std::string flags_markdown(const TrainConfig& config, const PreparedRun& run) {
+  auto cell = [](std::string text) {
+    std::string escaped;
+    for (const char c : text) {
+      if (c == '|') escaped += '\\';
+      escaped += c == '\n' ? ' ' : c;
+    }
+    return escaped;
+  };
+  std::string text = "| flag | value |\n|---|---|\n";
+  Fingerprint rows = run_fingerprint(config);
+  rows.insert(rows.begin(), {"--epochs", std::to_string(config.epochs)});
+  rows.emplace_back("--checkpoint-every", std::to_string(config.checkpoint_every));
+  rows.emplace_back("--model-dir", config.model_dir);
+  rows.emplace_back("device", run.backend->description());
+  rows.emplace_back("trainer", TRAINER_VERSION);
+  for (const auto& [flag, value] : rows) text += "| " + cell(flag) + " | " + cell(value) + " |\n";
+  return text;
 }
 
 // The live line's or JSON event's numbers, `s` steps into the epoch (from `first_step`).
@@ -140,18 +165,48 @@ StepProgress progress_at(const PreparedRun& run, EpochRunner& steps, int epoch, 
   return p;
 }
 
-// What each finished epoch leaves in the model directory besides its checkpoint: the saved model
-// (from the checkpoint's state), metrics.jsonl and the two pictures.
+// What each finished epoch leaves in the model directory besides its checkpoint: the weights and
+// the SavedModel (from the checkpoint's state), metrics.jsonl, the two pictures, and TensorBoard's
+// epoch summaries.
 void write_epoch_outputs(PreparedRun& run, const std::vector<float>& state) {
-  run.model_dir.write_saved_model(run.layout, state.data(), run.record, run.history.back());
+  const EpochMetrics& metrics = run.history.back();
+  run.model_dir.write_weights(run.layout, state.data(), run.record, metrics);
+  run.model_dir.write_serving_model(run.layout, state.data(), metrics.epoch);
   run.model_dir.write_metrics(run.history);
+  // The test set's rows are 0, 1, 2, ...: its first rows are the grid's images.
+  const GrayImage grid = reconstruction_grid(
+      run.grid_originals, run.model->reconstruct(run.test.images, run.test.rows, run.grid_count),
+      run.grid_count, run.image_rows, run.image_cols);
+  const std::string png = encode_png(grid);
   run.model_dir.write_pictures(
-      loss_curve_svg(run.history, run.record.dataset + ", " + run.model_dir.root().string()),
-      // The test set's rows are 0, 1, 2, ...: its first rows are the grid's images.
-      reconstruction_grid(run.grid_originals,
-                          run.model->reconstruct(run.test.images, run.test.rows, run.grid_count),
-                          run.grid_count, run.image_rows, run.image_cols));
+      loss_curve_svg(run.history, run.record.dataset + ", " + run.model_dir.root().string()), png);
+  EventLog& events = *run.events;
+  events.scalar(metrics.step, "epoch/train_loss", metrics.train_loss);
+  events.scalar(metrics.step, "epoch/test_loss", metrics.test_loss);
+  events.scalar(metrics.step, "epoch/images_per_second", metrics.images_per_second);
+  events.scalar(metrics.step, "epoch/seconds", metrics.seconds);
+  events.gray_image(metrics.step, "reconstructions", grid.height, grid.width, png);
 }
+
+// TensorBoard's curves inside epochs: the running loss and Adam's step size at the first pause at
+// or past each multiple of --tensorboard-every steps (every step on the CPU; on a device that
+// records segments, a segment's end).
+class ProgressLog {
+ public:
+  ProgressLog(EventLog& events, const TrainConfig& config, std::int64_t first_step)
+      : events_(events), adam_(config.adam), every_(config.tensorboard_every), last_(first_step) {}
+  bool due(std::int64_t step) const { return every_ > 0 && step / every_ > last_ / every_; }
+  void log(std::int64_t step, double loss) {
+    events_.scalar(step, "progress/loss", loss);
+    events_.scalar(step, "progress/step_size", adam_step_size(adam_, step));
+    last_ = step;
+  }
+
+ private:
+  EventLog& events_;
+  AdamConfig adam_;
+  std::int64_t every_, last_;
+};
 
 }  // namespace
 
@@ -170,6 +225,10 @@ void run_training(const TrainConfig& config, std::ostream& out) {
   // From here on a signal stops the run at the next step boundary with a checkpoint.
   InterruptGuard interrupts;
   report.started(run_start(run, config));
+  const std::int64_t run_first_step =
+      std::int64_t(run.start.epoch) * steps_per_epoch + run.start.step_in_epoch;
+  run.events->text(run_first_step, "flags", flags_markdown(config, run));
+  ProgressLog progress_log(*run.events, config, run_first_step);
 
   for (int epoch = run.start.epoch; epoch < config.epochs; ++epoch) {
     const std::int64_t epoch_first_step = std::int64_t(epoch) * steps_per_epoch;
@@ -189,9 +248,15 @@ void run_training(const TrainConfig& config, std::ostream& out) {
             report.progress(progress_at(run, steps, epoch, config.epochs, s, first_step,
                                         seconds_between(started, now)));
           }
+          const std::int64_t step = epoch_first_step + s;
+          if (progress_log.due(step)) {
+            const double sse_so_far = steps.epoch_sse();
+            check_finite(sse_so_far, run, steps, epoch, "training loss");
+            progress_log.log(step, sse_so_far / (double(std::min(s * batch, run.train.count)) *
+                                                 run.layout.shape.input));
+          }
           // A checkpoint inside the epoch: every --checkpoint-every steps, and on a signal, after
           // which the run stops.
-          const std::int64_t step = epoch_first_step + s;
           if (checkpoint_due(steps.plan(), step) || stop_reason(out)) {
             check_finite(steps.epoch_sse(), run, steps, epoch, "training loss");
             Checkpoint checkpoint;
@@ -218,18 +283,20 @@ void run_training(const TrainConfig& config, std::ostream& out) {
     check_finite(metrics.test_loss, run, steps, epoch, "test loss");
     metrics.images_per_second = metrics.seconds > 0 ? run.train.count / metrics.seconds : 0.0;
     run.history.push_back(metrics);
+    if (progress_log.due(metrics.step)) progress_log.log(metrics.step, metrics.train_loss);
     Checkpoint checkpoint;
     checkpoint.step = metrics.step;
     checkpoint.epoch = epoch + 1;
     const std::filesystem::path saved = checkpoints.save(checkpoint, run.history);
     write_epoch_outputs(run, checkpoint.state);
+    run.events->commit();
     // Reported once saved: a log that cannot be written never costs a finished epoch.
     report.epoch_done(metrics, config.epochs);
     // A signal during the epoch's last steps stops the run here, between epochs.
     if (epoch + 1 < config.epochs)
       stop_if_asked(out, saved, "after epoch " + std::to_string(epoch + 1));
   }
-  report.finished(run.model_dir.saved_model_file());
+  report.finished(run.model_dir.weights_file());
 }
 
 }  // namespace trainer

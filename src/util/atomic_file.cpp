@@ -41,6 +41,32 @@ class TempFile {
   throw RuntimeFailure(describe_errno(path.string() + ": cannot " + action, error));
 }
 
+void write_all(int fd, const std::filesystem::path& path,
+               const std::vector<std::string_view>& pieces) {
+  for (std::string_view piece : pieces) {
+    const char* data = piece.data();
+    std::size_t left = piece.size();
+    while (left > 0) {
+      ssize_t written = ::write(fd, data, left);
+      if (written < 0) {
+        if (errno == EINTR) continue;
+        fail(path, "write", errno);
+      }
+      data += written;
+      left -= std::size_t(written);
+    }
+  }
+}
+
+// A rename must itself reach the disk, or a crash could bring back the old file.
+void sync_directory(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
 }  // namespace
 
 std::string temporary_prefix(const std::string& file_name) {
@@ -56,7 +82,7 @@ void remove_stale_temporaries(const std::filesystem::path& dir) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     if (std::regex_match(entry.path().filename().string(), temporary))
-      std::filesystem::remove(entry.path(), ec);
+      std::filesystem::remove_all(entry.path(), ec);  // a link is removed, not followed
   }
 }
 
@@ -129,29 +155,78 @@ void write_file_atomically(const std::filesystem::path& path,
   }
   if (fd < 0) fail(path, "write", errno);
   TempFile file(temp, fd);
-  for (std::string_view piece : pieces) {
-    const char* data = piece.data();
-    std::size_t left = piece.size();
-    while (left > 0) {
-      ssize_t written = ::write(file.fd(), data, left);
-      if (written < 0) {
-        if (errno == EINTR) continue;
-        fail(path, "write", errno);
-      }
-      data += written;
-      left -= std::size_t(written);
-    }
-  }
+  write_all(file.fd(), path, pieces);
   if (::fsync(file.fd()) != 0) fail(path, "write (fsync)", errno);
   if (!file.close()) fail(path, "write (close)", errno);
   if (::rename(temp.c_str(), path.c_str()) != 0) fail(path, "replace", errno);
   file.commit();
-  // The rename itself must reach the disk, or a crash could bring back the old file.
-  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
+  sync_directory(dir);
+}
+
+void write_directory_atomically(const std::filesystem::path& dir,
+                                const std::vector<DirectoryEntry>& files,
+                                const std::vector<std::string>& empty_dirs) {
+  struct stat info {};
+  const bool exists = ::lstat(dir.c_str(), &info) == 0;
+  if (exists && !S_ISDIR(info.st_mode))
+    throw RuntimeFailure(dir.string() + ": exists and is " +
+                         (S_ISLNK(info.st_mode) ? "a symbolic link" : "not a directory") +
+                         "; refusing to replace it with a directory");
+  const std::filesystem::path parent = dir.has_parent_path() ? dir.parent_path() : ".";
+  std::random_device random;
+  std::filesystem::path temp;
+  int made = -1;
+  for (int attempt = 0; attempt < 16 && made != 0; ++attempt) {
+    char tag[16];
+    std::snprintf(tag, sizeof tag, "%08x", unsigned(random()));
+    temp = parent /
+           (temporary_prefix(dir.filename().string()) + std::to_string(::getpid()) + "." + tag);
+    made = ::mkdir(temp.c_str(), 0755);
+    if (made != 0 && errno != EEXIST) break;
   }
+  if (made != 0) fail(dir, "create directory", errno);
+  struct RemoveUnlessCommitted {
+    std::filesystem::path path;
+    ~RemoveUnlessCommitted() {
+      std::error_code ec;
+      if (!path.empty()) std::filesystem::remove_all(path, ec);
+    }
+  } cleanup{temp};
+  for (const std::string& sub : empty_dirs) {
+    if (::mkdir((temp / sub).c_str(), 0755) != 0) fail(dir / sub, "create directory", errno);
+  }
+  for (const DirectoryEntry& file : files) {
+    const std::filesystem::path target = temp / file.relative_path;
+    const int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) fail(dir / file.relative_path, "write", errno);
+    TempFile written(target, fd);
+    write_all(fd, dir / file.relative_path, {file.contents});
+    if (::fsync(fd) != 0) fail(dir / file.relative_path, "write (fsync)", errno);
+    if (!written.close()) fail(dir / file.relative_path, "write (close)", errno);
+    written.commit();
+  }
+  sync_directory(temp);
+  if (!exists) {
+    if (::rename(temp.c_str(), dir.c_str()) != 0) fail(dir, "create", errno);
+    cleanup.path.clear();
+  } else if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) != 0) {
+    // A file system without the exchange (NFS, some FUSE): two renames, with a moment between
+    // them where `dir` is absent but never half-written.
+    if (errno != EINVAL && errno != ENOSYS) fail(dir, "replace", errno);
+    char tag[16];
+    std::snprintf(tag, sizeof tag, "%08x", unsigned(random()));
+    const std::filesystem::path aside = parent / (temporary_prefix(dir.filename().string()) +
+                                                  std::to_string(::getpid()) + "." + tag);
+    if (::rename(dir.c_str(), aside.c_str()) != 0) fail(dir, "replace", errno);
+    if (::rename(temp.c_str(), dir.c_str()) != 0) {
+      const int error = errno;
+      ::rename(aside.c_str(), dir.c_str());
+      fail(dir, "replace", error);
+    }
+    cleanup.path = aside;
+  }
+  // After an exchange `temp` names the old directory, which the cleanup removes.
+  sync_directory(parent);
 }
 
 }  // namespace trainer

@@ -18,6 +18,20 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
 void write_file_atomically(const std::filesystem::path& path,
                            const std::vector<std::string_view>& pieces);
 
+// A directory of files, put in place whole: built under a temporary name beside `dir`, then
+// swapped with the old directory in one rename (renameat2 RENAME_EXCHANGE) and the old one
+// removed. Readers see the old directory or the new one, never a mix (TF Serving watches for new
+// version directories this way). `files` are paths relative to `dir` with their contents;
+// `empty_dirs` are made too. Throws RuntimeFailure naming `dir`; the temporary is removed on
+// failure.
+struct DirectoryEntry {
+  std::string relative_path;
+  std::string_view contents;
+};
+void write_directory_atomically(const std::filesystem::path& dir,
+                                const std::vector<DirectoryEntry>& files,
+                                const std::vector<std::string>& empty_dirs);
+
 // Throws RuntimeFailure "<path>: exists and is <a directory, a device, a FIFO, a symbolic link>"
 // unless `path` is absent or a regular file: an atomic write replaces whatever is at its name,
 // and a device (/dev/null), a FIFO or a symlink (/dev/stdout) must not become a regular file.
@@ -27,8 +41,8 @@ void require_replaceable(const std::filesystem::path& path);
 // prefix holds as much of the name as keeps the whole within NAME_MAX.
 std::string temporary_prefix(const std::string& file_name);
 
-// Removes the temporaries that write_file_atomically left in `dir` when its process was killed.
-// Call only while holding a lock that keeps live writers out of `dir`.
+// Removes the temporaries (files and directories) that the writers above left in `dir` when its
+// process was killed. Call only while holding a lock that keeps live writers out of `dir`.
 void remove_stale_temporaries(const std::filesystem::path& dir);
 
 // Checks, before any work is done, that `dir` (or the nearest existing directory it would be

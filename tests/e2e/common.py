@@ -31,7 +31,7 @@ def temp_dir(tag):
 
 
 def model_bytes(model_dir):
-    with open(os.path.join(model_dir, "saved_model", "model.safetensors"), "rb") as f:
+    with open(os.path.join(model_dir, "weights", "model.safetensors"), "rb") as f:
         return f.read()
 
 

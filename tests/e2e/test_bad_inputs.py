@@ -151,7 +151,7 @@ def main():
     # the data dir here is empty and --offline, so a later check would fail on the data instead.
     empty_data = os.path.join(root, "empty-data")
     os.makedirs(empty_data, exist_ok=True)
-    for part in ("checkpoints", "saved_model"):
+    for part in ("checkpoints", "saved_model", "weights", "logs"):
         odd = os.path.join(root, f"{part}-is-a-file")
         os.makedirs(odd, exist_ok=True)
         with open(os.path.join(odd, part), "w") as f:
@@ -237,9 +237,9 @@ def main():
             # (training checks the files it will write first: the link itself is what it refuses)
             (ckpt, train + ["--epochs", "2", "--model-dir", damaged], "/dev/zero", "symbolic link"),
             (ckpt, train + ["--epochs", "2", "--model-dir", damaged], "fifo", "FIFO"),
-            (os.path.join("saved_model", "config.json"), ["eval", "--model-dir", damaged, "--data-dir", data],
+            (os.path.join("weights", "config.json"), ["eval", "--model-dir", damaged, "--data-dir", data],
              "/dev/urandom", "character device"),
-            (os.path.join("saved_model", "model.safetensors"), ["export", "--model-dir", damaged], "fifo", "FIFO"),
+            (os.path.join("weights", "model.safetensors"), ["export", "--model-dir", damaged], "fifo", "FIFO"),
             (ckpt, ["eval", "--model-dir", damaged, "--checkpoint", checkpoint_name, "--data-dir", data], "/dev/zero",
              "character device")]:
         m.case(f"{command[0] if command[0] in ('eval', 'export') else 'train'}: {os.path.basename(relative)} is "
@@ -275,7 +275,7 @@ def main():
     checks.check(not os.path.lexists(victim), "a .lock that is a symlink creates nothing where it points")
     m.case("eval --checkpoint missing", ["eval", "--model-dir", model, "--checkpoint", "nope.ckpt", "--data-dir", data],
            1, ["nope.ckpt", "does not exist"])
-    safetensors = os.path.join("saved_model", "model.safetensors")
+    safetensors = os.path.join("weights", "model.safetensors")
     m.case("eval, model.safetensors truncated", ["eval", "--model-dir", damaged, "--data-dir", data], 1,
            ["model.safetensors"], setup=damage(safetensors, truncate))
 
@@ -295,7 +295,7 @@ def main():
            ["model.safetensors", "header"], setup=damage(safetensors, huge_header))
     m.case("export, safetensors offsets overlap", ["export", "--model-dir", damaged], 1,
            ["model.safetensors", "overlap"], setup=damage(safetensors, overlapping))
-    config = os.path.join("saved_model", "config.json")
+    config = os.path.join("weights", "config.json")
     m.case("reconstruct, config.json not JSON", ["reconstruct", "--model-dir", damaged, "--data-dir", data,
                                                  "--out", os.path.join(root, "r.png")], 1, ["config.json"],
            setup=damage(config, lambda b: b"{ not json"))
@@ -315,7 +315,7 @@ def main():
     out_fifo = os.path.join(root, "out-fifo")
     os.mkfifo(out_fifo)
     out_link = os.path.join(root, "out-link.png")
-    os.symlink(os.path.join(model, "saved_model", "config.json"), out_link)
+    os.symlink(os.path.join(model, "weights", "config.json"), out_link)
     for target, needle in (("/dev/null", "a character device"), (out_fifo, "a FIFO"), (out_link, "a symbolic link")):
         m.case(f"export --out {os.path.basename(target)} ({needle})", ["export", "--model-dir", model, "--out", target],
                1, [target, needle, "refusing to replace"])

@@ -24,7 +24,7 @@ def evaluate(checks, scratch, trained):
     checkpoint, and loads the golden files."""
     import json
     data = ["--data-dir", DATA_DIR, "--offline"]
-    with open(os.path.join(trained, "saved_model", "config.json")) as f:
+    with open(os.path.join(trained, "weights", "config.json")) as f:
         reported = json.load(f)["test_loss"]
     result = run(["eval", "--model-dir", trained] + data)
     checks.check(eval_mse(result) is not None and f"{eval_mse(result):.9g}" == f"{reported:.9g}"
@@ -153,13 +153,35 @@ def main():
     checks.check(checkpoints(kept) == ["ckpt-0000000024.ckpt"], f"--keep-checkpoints 1: {checkpoints(kept)}")
 
     # The golden checkpoint of format 1 resumes (its run: --limit 64 --batch-size 32 --hidden 4 --code 2).
+    # Laid out as trainer 0.1.0 left it (layout 1: the weights in saved_model/), so the resumed run
+    # also moves the model to weights/ and leaves saved_model/ a real SavedModel.
     golden = os.path.join(scratch, "golden")
     os.makedirs(os.path.join(golden, "checkpoints"))
+    os.makedirs(os.path.join(golden, "saved_model"))
     shutil.copy(os.path.join(GOLDEN, "ckpt-0000000002.ckpt"), os.path.join(golden, "checkpoints"))
-    result = run(["--dataset", "fashion-mnist", "--data-dir", DATA_DIR, "--offline", "--limit", "64",
-                  "--batch-size", "32", "--hidden", "4", "--code", "2", "--epochs", "2", "--model-dir", golden])
-    checks.check(result.returncode == 0 and "resuming at epoch 2, step 2" in result.stdout,
+    for name in ("model.safetensors", "config.json"):
+        shutil.copy(os.path.join(GOLDEN, name), os.path.join(golden, "saved_model"))
+    golden_run = ["--dataset", "fashion-mnist", "--data-dir", DATA_DIR, "--offline", "--limit", "64",
+                  "--batch-size", "32", "--hidden", "4", "--code", "2", "--model-dir", golden]
+    result = run(["eval", "--model-dir", golden, "--data-dir", DATA_DIR, "--offline"])
+    checks.check(result.returncode == 0 and "saved_model/model.safetensors" in result.stdout
+                 and "(1 epoch trained)" in result.stdout,
+                 f"a layout-1 model dir evaluates from saved_model/: {result.stdout.strip()} {result.stderr.strip()}")
+    result = run(golden_run + ["--epochs", "1"])
+    checks.check(result.returncode == 0 and sorted(os.listdir(os.path.join(golden, "saved_model"))) == ["1"]
+                 and open(os.path.join(golden, "weights", "model.safetensors"), "rb").read()
+                 == open(os.path.join(GOLDEN, "model.safetensors"), "rb").read(),
+                 f"nothing to do in a layout-1 dir: its model moves to weights/ unchanged, saved_model/ holds "
+                 f"SavedModel version 1 only: {os.listdir(os.path.join(golden, 'saved_model'))} {result.stderr.strip()}")
+    result = run(golden_run + ["--epochs", "2"])
+    checks.check(result.returncode == 0 and "resuming at epoch 2, step 2" in result.stdout
+                 and sorted(os.listdir(os.path.join(golden, "saved_model"))) == ["2"]
+                 and sorted(os.listdir(os.path.join(golden, "saved_model", "2"))) == ["saved_model.pb", "variables"],
                  f"golden v1 checkpoint resumes: {result.stdout.strip()[:120]} {result.stderr.strip()}")
+    result = run(["eval", "--model-dir", golden, "--data-dir", DATA_DIR, "--offline"])
+    checks.check(result.returncode == 0 and "weights/model.safetensors" in result.stdout
+                 and "(2 epochs trained)" in result.stdout,
+                 f"...and evaluates from weights/ after: {result.stdout.strip()} {result.stderr.strip()}")
     evaluate(checks, scratch, straight)
     shutil.rmtree(scratch)
     checks.finish()

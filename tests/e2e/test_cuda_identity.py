@@ -53,13 +53,13 @@ def main():
                                                         f"{result.stderr.strip()}"):
                 continue
             print("   ", result.stdout.splitlines()[-2])
-            hashes[device] = sha256(os.path.join(out, "saved_model", "model.safetensors"))
+            hashes[device] = sha256(os.path.join(out, "weights", "model.safetensors"))
         checks.check(len(hashes) == 2 and hashes["cpu"] == hashes["cuda"],
                      f"cuda == cpu bytes for {' '.join(case)}: {hashes}")
     again = os.path.join(scratch, "again")
     result = run(DATA + (EMULATOR_CASES if emulated else CASES)[0] + ["--device", "cuda", "--model-dir", again])
-    checks.check(result.returncode == 0 and sha256(os.path.join(again, "saved_model", "model.safetensors")) ==
-                 sha256(os.path.join(scratch, "0-cuda", "saved_model", "model.safetensors")),
+    checks.check(result.returncode == 0 and sha256(os.path.join(again, "weights", "model.safetensors")) ==
+                 sha256(os.path.join(scratch, "0-cuda", "weights", "model.safetensors")),
                  "two CUDA runs give identical bytes")
     cross_device_resume(checks, scratch, emulated)
     checks.finish()
@@ -72,7 +72,7 @@ def cross_device_resume(checks, scratch, emulated):
     case = DATA + ["--seed", "5", "--limit", limit, "--batch-size", "100"]
     straight = os.path.join(scratch, "cross-straight")
     run(case + ["--epochs", "3", "--device", "cpu", "--model-dir", straight])
-    reference = sha256(os.path.join(straight, "saved_model", "model.safetensors"))
+    reference = sha256(os.path.join(straight, "weights", "model.safetensors"))
     for first, second in (("cpu", "cuda"), ("cuda", "cpu")):
         out = os.path.join(scratch, f"cross-{first}-{second}")
         run(case + ["--epochs", "2", "--checkpoint-every", every, "--device", first, "--model-dir", out])
@@ -81,7 +81,7 @@ def cross_device_resume(checks, scratch, emulated):
         result = run(case + ["--epochs", "3", "--device", second, "--model-dir", out])
         resumed = [line for line in result.stdout.splitlines() if line.startswith("resuming at epoch 2")]
         checks.check(result.returncode == 0 and resumed
-                     and sha256(os.path.join(out, "saved_model", "model.safetensors")) == reference,
+                     and sha256(os.path.join(out, "weights", "model.safetensors")) == reference,
                      f"checkpoint from {first} resumed on {second} inside an epoch == straight CPU bytes: "
                      f"{resumed} {result.stderr.strip()}")
 

@@ -28,7 +28,7 @@ def main():
         if result.returncode != 0:
             print(result.stderr)
             return f"failed with {result.returncode}"
-        return sha256(os.path.join(out, "saved_model", "model.safetensors"))
+        return sha256(os.path.join(out, "weights", "model.safetensors"))
 
     for shape in ([], RAGGED):
         tag = "ragged shapes" if shape else "seed model"
@@ -52,7 +52,7 @@ def main():
     warnings = [line for line in result.stderr.splitlines() if "warning" in line]
     checks.check(result.returncode == 0 and len(warnings) == 1 and "--threads 64" in warnings[0]
                  and "usable cores" in warnings[0]
-                 and sha256(os.path.join(out, "saved_model", "model.safetensors")) == model_hash(["--threads", "2"]),
+                 and sha256(os.path.join(out, "weights", "model.safetensors")) == model_hash(["--threads", "2"]),
                  f"--threads 64 on fewer cores: one warning, the same bytes as --threads 2: {warnings}")
     shutil.rmtree(scratch)
     checks.finish()

@@ -147,7 +147,7 @@ def main():
         result = containers.docker("run", "--rm", "-v", f"{out}:/out", "-v", f"{data}:/data", IMAGE,
                                    "--model-dir", "/out", *TRAIN)
         checks.check(result.returncode == 0 and "warning" not in result.stderr
-                     and os.path.exists(os.path.join(out, "saved_model", "model.safetensors")),
+                     and os.path.exists(os.path.join(out, "weights", "model.safetensors")),
                      f"docker run -v OUT:/out -v DATA:/data trains, the model lands on the host, no warning "
                      f"{result.stdout.strip()[-200:]} {result.stderr.strip()}")
         host = os.path.join(scratch, "host")

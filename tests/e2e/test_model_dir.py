@@ -36,10 +36,10 @@ def main():
     checks.check(len(epoch_lines) == 2 and "train_loss" in epoch_lines[0] and "img/s" in epoch_lines[0],
                  f"one readable line per epoch: {epoch_lines}")
 
-    tensors = read_safetensors(os.path.join(model_dir, "saved_model", "model.safetensors"))
+    tensors = read_safetensors(os.path.join(model_dir, "weights", "model.safetensors"))
     checks.check({k: v[0] for k, v in tensors.items()} == EXPECTED_TENSORS, "tensor names and [out, in] shapes")
 
-    config = json.load(open(os.path.join(model_dir, "saved_model", "config.json")))
+    config = json.load(open(os.path.join(model_dir, "weights", "config.json")))
     checks.check(CONFIG_KEYS <= set(config), f"config.json keys: missing {CONFIG_KEYS - set(config)}")
     checks.check(config["format_version"] == 1 and config["epochs"] == 2 and config["dataset"] == "fashion-mnist"
                  and config["seed"] == 42 and config["architecture"]["layer_sizes"] == [784, 128, 128, 128, 784],

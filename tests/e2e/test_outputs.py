@@ -121,7 +121,7 @@ def check_quiet(checks):
     out = temp_dir("quiet")
     result = run(BASE + ["--epochs", "1", "--model-dir", out, "--quiet"])
     checks.check(result.returncode == 0 and result.stdout == "" and result.stderr == ""
-                 and os.path.exists(os.path.join(out, "saved_model", "model.safetensors")),
+                 and os.path.exists(os.path.join(out, "weights", "model.safetensors")),
                  f"--quiet prints nothing and still trains: {result.stdout!r} {result.stderr!r}")
     result = run(["--quiet", "--epochs", "0", "--model-dir", out])
     checks.check(result.returncode == 2 and result.stderr.count("\n") == 1,
@@ -277,7 +277,7 @@ def check_export(checks, out, outputs):
 def check_safetensors_in_pytorch(checks, out, outputs):
     import torch
     from collections import OrderedDict
-    path = os.path.join(out, "saved_model", "model.safetensors")
+    path = os.path.join(out, "weights", "model.safetensors")
     st = try_import("safetensors", "safetensors")
     if st is None:
         print("skipped: the safetensors package is not available here (not packaged in Debian 12, and pip "

@@ -65,11 +65,11 @@ def main():
     good = os.path.join(scratch, "good")
     result = run(SMALL + ["--model-dir", good])
     checks.check(result.returncode == 0, "small run succeeds")
-    before = open(os.path.join(good, "saved_model", "model.safetensors"), "rb").read()
+    before = open(os.path.join(good, "weights", "model.safetensors"), "rb").read()
     # Same flags as the good run (so it resumes), two epochs: the damaged data is what fails.
     result = run(cache_only + ["--limit", "2048", "--epochs", "2", "--model-dir", good])
     checks.check(result.returncode == 1, "failing run into an existing model dir exits 1")
-    checks.check(open(os.path.join(good, "saved_model", "model.safetensors"), "rb").read() == before,
+    checks.check(open(os.path.join(good, "weights", "model.safetensors"), "rb").read() == before,
                  "previous model untouched by the failed run")
     checks.check(leftovers(scratch) == [], f"no temporary files left behind: {leftovers(scratch)}")
     shutil.rmtree(scratch)

@@ -43,7 +43,7 @@ def main():
     print(result.stdout, result.stderr)
     checks.check(result.returncode == 0, f"downloads and trains inside the empty root (exit {result.returncode})")
     checks.check(result.stdout.count("fetched fashion-mnist/") == 4, "fetched the four files over HTTPS")
-    checks.check(os.path.getsize(os.path.join(root, "out", "saved_model", "model.safetensors")) > 900_000,
+    checks.check(os.path.getsize(os.path.join(root, "out", "weights", "model.safetensors")) > 900_000,
                  "model.safetensors written inside the root")
     fixture.close()
     shutil.rmtree(scratch)

@@ -90,7 +90,8 @@ TEST_CASE("read_whole_file reads regular files within their bound, and nothing e
   CHECK(read_whole_file(dir / "ten", 10).size() == 10);
   CHECK_THROWS_WITH(read_whole_file(dir / "ten", 9),
                     Catch::Contains("ten: 10 bytes") && Catch::Contains("larger than the 9 bytes"));
-  CHECK_THROWS_WITH(read_whole_file(dir, 1 << 20), Catch::Contains("a directory, not a regular file"));
+  CHECK_THROWS_WITH(read_whole_file(dir, 1 << 20),
+                    Catch::Contains("a directory, not a regular file"));
   CHECK_THROWS_WITH(read_whole_file("/dev/zero", 1 << 20),
                     Catch::Contains("/dev/zero: a character device"));
   REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);
@@ -100,4 +101,42 @@ TEST_CASE("read_whole_file reads regular files within their bound, and nothing e
   CHECK_THROWS_WITH(read_text_file(dir / "absent", 10, " (hint)"),
                     Catch::EndsWith("absent: does not exist (hint)"));
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("write_directory_atomically swaps whole directories and refuses links", "[io]") {
+  const fs::path dir =
+      fs::temp_directory_path() / ("trainer-atomic-dir-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  make_directories(dir);
+  const fs::path target = dir / "3";
+  write_directory_atomically(target, {{"saved_model.pb", "first"}}, {"variables"});
+  REQUIRE(read(target / "saved_model.pb") == "first");
+  REQUIRE(fs::is_directory(target / "variables"));
+  REQUIRE(entries(target / "variables") == 0);
+  // Replaced whole: a file of the old directory that the new one lacks is gone with it.
+  { std::ofstream(target / "stray") << "old"; }
+  write_directory_atomically(target, {{"saved_model.pb", "second"}}, {"variables"});
+  REQUIRE(read(target / "saved_model.pb") == "second");
+  REQUIRE(!fs::exists(target / "stray"));
+  REQUIRE(entries(dir) == 1);  // no temporary and no old copy left beside it
+
+  // A symlink or a file where the directory goes is refused, and nothing is left behind.
+  fs::create_directory(dir / "elsewhere");
+  fs::create_directory_symlink(dir / "elsewhere", dir / "4");
+  REQUIRE_THROWS_WITH(write_directory_atomically(dir / "4", {{"saved_model.pb", "x"}}, {}),
+                      Catch::Contains("symbolic link"));
+  { std::ofstream(dir / "5") << "a file"; }
+  REQUIRE_THROWS_WITH(write_directory_atomically(dir / "5", {{"saved_model.pb", "x"}}, {}),
+                      Catch::Contains("not a directory"));
+  REQUIRE(entries(dir / "elsewhere") == 0);
+  REQUIRE(entries(dir) == 4);
+
+  // A killed writer's temporary directory is removed with its contents under the lock.
+  const fs::path stale = dir / ".3.tmp.12345.0badf00d";
+  make_directories(stale / "variables");
+  { std::ofstream(stale / "saved_model.pb") << "partial"; }
+  remove_stale_temporaries(dir);
+  REQUIRE(!fs::exists(stale));
+  REQUIRE(fs::exists(dir / "elsewhere"));
+  fs::remove_all(dir);
 }

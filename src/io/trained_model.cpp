@@ -1,4 +1,4 @@
-#include "io/saved_model.h"
+#include "io/trained_model.h"
 
 #include <nlohmann/json.hpp>
 
