@@ -321,6 +321,39 @@ def main():
                1, [target, needle, "refusing to replace"])
     m.case("reconstruct --out a symbolic link", ["reconstruct", "--model-dir", model, "--data-dir", data,
                                                  "--out", out_link], 1, [out_link, "a symbolic link"])
+    # SavedModel export: a directory, so no standard output; its version directory is swapped whole
+    # and never through a link or over a file.
+    m.case("export --format savedmodel --out -", ["export", "--model-dir", model, "--format", "savedmodel",
+                                                  "--out", "-"], 2, ["--out", "directory"])
+    m.case("export --serving-version 0", ["export", "--model-dir", model, "--format", "savedmodel",
+                                          "--serving-version", "0"], 2, ["--serving-version"])
+    m.case("export --serving-version with onnx", ["export", "--model-dir", model, "--serving-version", "3"], 2,
+           ["--serving-version", "savedmodel"])
+    serving_base = os.path.join(root, "serving")
+    os.makedirs(os.path.join(serving_base, "elsewhere"))
+    os.symlink(os.path.join(serving_base, "elsewhere"), os.path.join(serving_base, "7"))
+    with open(os.path.join(serving_base, "8"), "w") as f:
+        f.write("a file\n")
+    for version, needle in (("7", "symbolic link"), ("8", "not a directory")):
+        m.case(f"export --format savedmodel over a {needle}",
+               ["export", "--model-dir", model, "--format", "savedmodel", "--out", serving_base,
+                "--serving-version", version], 1, [os.path.join(serving_base, version), needle])
+    m.case("export --format savedmodel --out a file", ["export", "--model-dir", model, "--format", "savedmodel",
+                                                       "--out", os.path.join(serving_base, "8")], 1,
+           [os.path.join(serving_base, "8"), "not a directory"])
+
+    def odd_version():
+        copy_model(model, damaged)
+        with open(os.path.join(damaged, "saved_model", "9"), "w") as f:
+            f.write("not a version directory\n")
+    m.case("train: saved_model/9 is a file", train + ["--epochs", "2", "--model-dir", damaged], 1,
+           [os.path.join("saved_model", "9"), "not a directory"], setup=odd_version)
+
+    def fifo_event_file():
+        copy_model(model, damaged)
+        os.mkfifo(os.path.join(damaged, "logs", "events.out.tfevents.1796127878.000000.host.1.trainer"))
+    m.case("train: an event file in logs/ is a FIFO", train + ["--epochs", "2", "--model-dir", damaged], 1,
+           ["events.out.tfevents.1796127878.000000.host.1.trainer", "FIFO"], setup=fifo_event_file)
     exported = run(["export", "--model-dir", model, "--out", os.path.join(root, "m.onnx")])
     to_stdout = subprocess.run([TRAINER, "export", "--model-dir", model, "--out", "-"], capture_output=True)
     with open(os.path.join(root, "m.onnx"), "rb") as f:
