@@ -8,7 +8,8 @@ had (no python3-venv, PyPI unreachable, a package that does not install); the ca
 `skipped: <reason>` and exits 77.
 
 - Two tests calling it at once: an exclusive fcntl.flock on build/pyvenv/<name>.lock; the second
-  waits for the first to finish and then finds the venv ready.
+  waits for the first to finish and then finds the venv ready. venv and pip inherit the locked
+  file, so a pip left running by a killed test keeps the lock until it ends.
 - An interrupted build (killed, out of disk, pip failed halfway) never looks complete: the marker
   file <venv>/pyvenv-requirements.txt, which lists the requirements and the interpreter, is written
   (atomically) only after pip succeeded. A venv without it, or with another list, is deleted and
@@ -71,12 +72,15 @@ def ensure_venv(name, requirements):
                 return None, f"cannot remove the stale venv {venv}"
         if not os.access(BASE_PYTHON, os.X_OK):
             return None, f"{BASE_PYTHON} is not there to make a venv"
+        # The children inherit the locked file: a pip that outlives a killed test still holds the lock,
+        # so the next caller waits for it instead of building over it.
+        keep_locked = (lock.fileno(),)
         env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1", PYTHONNOUSERSITE="1")
         env.pop("PYTHONPATH", None)
         env.pop("PYTHONHOME", None)
         try:
             made = subprocess.run([BASE_PYTHON, "-m", "venv", venv], capture_output=True, text=True, env=env,
-                                  timeout=300)
+                                  timeout=300, pass_fds=keep_locked)
         except (OSError, subprocess.TimeoutExpired) as e:
             shutil.rmtree(venv, ignore_errors=True)
             return None, f"{BASE_PYTHON} -m venv: {e}"
@@ -88,7 +92,8 @@ def ensure_venv(name, requirements):
         try:
             pip = subprocess.run([os.path.join(bin_dir, "python"), "-m", "pip", "install", "--quiet",
                                   "--disable-pip-version-check", "--no-input"] + sorted(requirements),
-                                 capture_output=True, text=True, env=env, timeout=PIP_TIMEOUT_S)
+                                 capture_output=True, text=True, env=env, timeout=PIP_TIMEOUT_S,
+                                 pass_fds=keep_locked)
         except (OSError, subprocess.TimeoutExpired) as e:
             shutil.rmtree(venv, ignore_errors=True)
             return None, f"pip install: {e}"
