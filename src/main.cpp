@@ -51,7 +51,9 @@ struct Command {
 
 // The command list, once. The first is the default.
 const Command kCommands[] = {
-    {"train", "(default) train, then write <model-dir>/weights, saved_model (TensorFlow), logs (TensorBoard) and metrics.jsonl",
+    {"train",
+     "(default) train, then write <model-dir>/weights, saved_model (TensorFlow), logs "
+     "(TensorBoard) and metrics.jsonl",
      parse_then_run<trainer::parse_train_args, trainer::run_train>},
     {"eval", "print the test-set loss of a saved model or checkpoint (trainer eval --help)",
      parse_then_run<trainer::parse_eval_args, trainer::run_eval>},
@@ -115,6 +117,9 @@ int main(int argc, char** argv) {
   // A write to a closed pipe fails (EPIPE) instead of killing the process: training saves its
   // progress and says so (train/train_loop.cpp), other commands exit 1.
   std::signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (ulimit -f) must fail a write with EFBIG, which names the file, rather than
+  // kill the process with no word and its temporary left behind.
+  std::signal(SIGXFSZ, SIG_IGN);
   trainer::exit_on_signals_as_init();
   try {
     return run(Args(argv + 1, argv + argc));

@@ -5,6 +5,8 @@
 #include <map>
 #include <regex>
 
+#include <unistd.h>
+
 #include "io/safetensors.h"
 #include "io/tf_saved_model.h"
 #include "util/atomic_file.h"
@@ -38,6 +40,13 @@ void ModelDir::check_layout() const {
       throw RuntimeFailure(dir.string() +
                            ": exists and is not a directory (the model directory keeps its " +
                            dir.filename().string() + " there)");
+  }
+  // A directory the run will write in must take new files now, not after an epoch of training.
+  for (const std::filesystem::path& dir :
+       {weights_dir(), serving_base_dir(), checkpoints_dir(), logs_dir()}) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(dir, ec) && ::access(dir.c_str(), W_OK | X_OK) != 0)
+      throw RuntimeFailure(describe_errno(dir.string() + ": cannot write in it", errno));
   }
   // A version directory is swapped whole at an epoch's end: it must be one (not a link to one).
   for (const std::filesystem::path& version : serving_versions()) {
@@ -78,10 +87,16 @@ std::vector<std::filesystem::path> ModelDir::list_checkpoints() const {
   static const std::regex pattern("ckpt-([0-9]{10})\\.ckpt");
   std::vector<std::pair<std::string, std::filesystem::path>> found;
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(checkpoints_dir(), ec)) {
-    const std::string file = entry.path().filename().string();
-    if (std::regex_match(file, pattern)) found.emplace_back(file, entry.path());
+  std::filesystem::directory_iterator entries(checkpoints_dir(), ec), end;
+  for (; !ec && entries != end; entries.increment(ec)) {
+    const std::string file = entries->path().filename().string();
+    if (std::regex_match(file, pattern)) found.emplace_back(file, entries->path());
   }
+  // A directory that cannot be read is not an empty one: a run would start over silently.
+  // (Absent, or below a file, which the callers' own checks name.)
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+    throw RuntimeFailure(checkpoints_dir().string() +
+                         ": cannot list the checkpoints: " + ec.message());
   std::sort(found.rbegin(), found.rend());  // fixed-width step: text order is step order
   std::vector<std::filesystem::path> paths;
   for (auto& [file, path] : found) paths.push_back(path);
@@ -109,6 +124,9 @@ std::filesystem::path ModelDir::save_checkpoint(const Checkpoint& checkpoint, in
     } else if (first_of_fresh_run || kept >= keep) {
       std::error_code ec;
       std::filesystem::remove(other, ec);
+      if (ec)
+        throw RuntimeFailure(other.string() + ": cannot remove this older checkpoint: " +
+                             ec.message() + " (" + file.string() + " is saved)");
     } else {
       ++kept;
     }
@@ -137,9 +155,23 @@ std::filesystem::path ModelDir::write_serving_model(const ModelLayout& layout, c
   const std::filesystem::path dir = serving_base_dir() / std::to_string(version);
   make_directories(serving_base_dir());
   write_tf_saved_model(dir, layout, params);
+  // An older version goes in one rename (out of TF Serving's sight: it ignores names that are not
+  // numbers), then is deleted; a kill in between leaves a temporary that the next run removes,
+  // never a half version that a server would pick.
   for (const std::filesystem::path& other : serving_versions()) {
+    if (other == dir) continue;
+    const std::filesystem::path hidden =
+        serving_base_dir() /
+        (temporary_prefix(other.filename().string()) + std::to_string(::getpid()) + ".00000000");
+    if (::rename(other.c_str(), hidden.c_str()) != 0)
+      throw RuntimeFailure(
+          describe_errno(other.string() + ": cannot remove this older version", errno) + " (" +
+          dir.string() + " is saved; TF Serving serves the highest)");
     std::error_code ec;
-    if (other != dir) std::filesystem::remove_all(other, ec);
+    std::filesystem::remove_all(hidden, ec);
+    if (ec)
+      throw RuntimeFailure(hidden.string() +
+                           ": cannot remove (an older version, moved aside): " + ec.message());
   }
   return dir;
 }

@@ -59,9 +59,8 @@ PreparedRun prepare_run(const TrainConfig& config, std::ostream& out) {
   }
   // A run that starts over (--fresh, or no checkpoint to continue) owes nothing to the event
   // files of an earlier run; they go with its checkpoints.
-  run.events = config.tensorboard
-                   ? std::make_unique<EventLog>(run.model_dir.logs_dir(), !run.resume)
-                   : std::make_unique<EventLog>();
+  run.events = std::make_unique<EventLog>(run.model_dir.logs_dir(), run_id(fingerprint),
+                                          !run.resume, config.tensorboard);
 
   ModelShape shape = config.shape;
   shape.input = data.train_images.pixels_per_image();

@@ -5,6 +5,7 @@
 
 #include "util/errors.h"
 #include "util/file_read.h"
+#include "util/sha256.h"
 
 namespace trainer {
 
@@ -23,6 +24,12 @@ Fingerprint run_fingerprint(const TrainConfig& config) {
       {"--no-shuffle", config.shuffle ? "off" : "on"},
       {"--limit", config.limit ? std::to_string(*config.limit) : "off"},
   };
+}
+
+std::string run_id(const Fingerprint& fingerprint) {
+  std::string text;
+  for (const auto& [flag, value] : fingerprint) text += flag + "=" + value + "\n";
+  return sha256_hex(text.data(), text.size()).substr(0, 8);
 }
 
 TrainedModelSpec spec_from_fingerprint(const Checkpoint& checkpoint, const std::string& name) {

@@ -22,6 +22,9 @@ using Fingerprint = std::vector<std::pair<std::string, std::string>>;
 
 // The flags whose values shape the model or its trajectory, e.g. ("--hidden", "128").
 Fingerprint run_fingerprint(const TrainConfig& config);
+// 8 hex digits of the fingerprint's SHA-256: equal for runs that compute the same steps (the
+// TensorBoard event files of a run are named with it, io/event_log.h).
+std::string run_id(const Fingerprint& fingerprint);
 
 // The data and shape a checkpoint's fingerprint describes; throws CheckpointError naming `name`
 // when a flag is missing or malformed. shape.input is left at its default.

@@ -12,6 +12,7 @@
 #include "train/prepared_run.h"
 #include "util/errors.h"
 #include "util/system_info.h"
+#include "util/text.h"
 #include "version.h"
 
 namespace trainer {
@@ -43,10 +44,19 @@ class CheckpointWriter {
             std::to_string(checkpoint.step) + "; nothing of it was saved");
       }
     }
-    const std::filesystem::path file = run_.model_dir.save_checkpoint(
-        checkpoint, config_.keep_checkpoints, config_.fresh && first_);
+    // The events of the steps this checkpoint covers go first (event_log.h): after a kill the
+    // log holds every step the resumed run does not train again.
+    run_.events->commit();
+    std::filesystem::path file;
+    try {
+      file = run_.model_dir.save_checkpoint(checkpoint, config_.keep_checkpoints,
+                                            config_.fresh && first_);
+    } catch (...) {
+      run_.events->undo_commit();
+      throw;
+    }
     first_ = false;
-    run_.events->commit();  // what the events describe is saved now
+    run_.events->checkpoint_saved();
     run_.report->checkpoint_saved(file, checkpoint.step);
     return file;
   }
@@ -113,25 +123,58 @@ RunStart run_start(const PreparedRun& run, const TrainConfig& config) {
   return s;
 }
 
-// A resumed run whose epochs are all trained: the saved models are rewritten in case the run
-// stopped between its checkpoint and them (or the directory is of layout 1). A checkpoint inside
-// a later epoch is not a trained epoch, and that epoch's model is already saved.
+// The reconstruction grid of the model as it is now, and its PNG bytes.
+struct Grid {
+  GrayImage image;
+  std::string png;
+};
+Grid reconstruction_grid_now(const PreparedRun& run) {
+  Grid grid;
+  // The test set's rows are 0, 1, 2, ...: its first rows are the grid's images.
+  grid.image = reconstruction_grid(
+      run.grid_originals, run.model->reconstruct(run.test.images, run.test.rows, run.grid_count),
+      run.grid_count, run.image_rows, run.image_cols);
+  grid.png = encode_png(grid.image);
+  return grid;
+}
+
+// What each finished epoch leaves in the model directory besides its checkpoint: the weights and
+// the SavedModel (from the checkpoint's state), metrics.jsonl and the two pictures.
+void write_epoch_outputs(const PreparedRun& run, const std::vector<float>& state,
+                         const Grid& grid) {
+  const EpochMetrics& metrics = run.history.back();
+  run.model_dir.write_weights(run.layout, state.data(), run.record, metrics);
+  run.model_dir.write_serving_model(run.layout, state.data(), metrics.epoch);
+  run.model_dir.write_metrics(run.history);
+  run.model_dir.write_pictures(
+      loss_curve_svg(run.history, run.record.dataset + ", " + run.model_dir.root().string()),
+      grid.png);
+}
+
+// A resumed run whose epochs are all trained: the epoch's outputs are written again in case the
+// run stopped between its checkpoint and them (or the directory is of layout 1). A checkpoint
+// inside a later epoch is not a trained epoch, and that epoch's outputs are already saved.
 void finish_trained_run(const PreparedRun& run) {
   run.report->already_trained(run.model_dir.root(), run.start.epoch);
-  if (!run.history.empty() && run.resume->checkpoint.cursor == 0) {
-    const float* state = run.resume->checkpoint.state.data();
-    run.model_dir.write_weights(run.layout, state, run.record, run.history.back());
-    run.model_dir.write_serving_model(run.layout, state, run.history.back().epoch);
-    run.model_dir.write_metrics(run.history);
-  }
+  if (!run.history.empty() && run.resume->checkpoint.cursor == 0)
+    write_epoch_outputs(run, run.resume->checkpoint.state, reconstruction_grid_now(run));
   run.report->finished(run.model_dir.weights_file());
+}
+
+// TensorBoard's epoch summaries, queued to be committed with the epoch's checkpoint.
+void log_epoch(EventLog& events, const EpochMetrics& metrics, const Grid& grid) {
+  events.scalar(metrics.step, "epoch/train_loss", metrics.train_loss);
+  events.scalar(metrics.step, "epoch/test_loss", metrics.test_loss);
+  events.scalar(metrics.step, "epoch/images_per_second", metrics.images_per_second);
+  events.scalar(metrics.step, "epoch/seconds", metrics.seconds);
+  events.gray_image(metrics.step, "reconstructions", grid.image.height, grid.image.width, grid.png);
 }
 
 // TensorBoard's text for the run: what decides its result, and where it ran.
 std::string flags_markdown(const TrainConfig& config, const PreparedRun& run) {
-  auto cell = [](std::string text) {
+  auto cell = [](const std::string& text) {
     std::string escaped;
-    for (const char c : text) {
+    for (const char c : printable(text)) {  // foreign bytes as \xNN: the text plugin wants UTF-8
       if (c == '|') escaped += '\\';
       escaped += c == '\n' ? ' ' : c;
     }
@@ -163,29 +206,6 @@ StepProgress progress_at(const PreparedRun& run, EpochRunner& steps, int epoch, 
   p.images_per_second = seconds > 0 ? (s - first_step) * double(batch) / seconds : 0;
   p.eta_seconds = seconds * (steps.steps_per_epoch() - s) / std::max(1, s - first_step);
   return p;
-}
-
-// What each finished epoch leaves in the model directory besides its checkpoint: the weights and
-// the SavedModel (from the checkpoint's state), metrics.jsonl, the two pictures, and TensorBoard's
-// epoch summaries.
-void write_epoch_outputs(PreparedRun& run, const std::vector<float>& state) {
-  const EpochMetrics& metrics = run.history.back();
-  run.model_dir.write_weights(run.layout, state.data(), run.record, metrics);
-  run.model_dir.write_serving_model(run.layout, state.data(), metrics.epoch);
-  run.model_dir.write_metrics(run.history);
-  // The test set's rows are 0, 1, 2, ...: its first rows are the grid's images.
-  const GrayImage grid = reconstruction_grid(
-      run.grid_originals, run.model->reconstruct(run.test.images, run.test.rows, run.grid_count),
-      run.grid_count, run.image_rows, run.image_cols);
-  const std::string png = encode_png(grid);
-  run.model_dir.write_pictures(
-      loss_curve_svg(run.history, run.record.dataset + ", " + run.model_dir.root().string()), png);
-  EventLog& events = *run.events;
-  events.scalar(metrics.step, "epoch/train_loss", metrics.train_loss);
-  events.scalar(metrics.step, "epoch/test_loss", metrics.test_loss);
-  events.scalar(metrics.step, "epoch/images_per_second", metrics.images_per_second);
-  events.scalar(metrics.step, "epoch/seconds", metrics.seconds);
-  events.gray_image(metrics.step, "reconstructions", grid.height, grid.width, png);
 }
 
 // TensorBoard's curves inside epochs: the running loss and Adam's step size at the first pause at
@@ -284,12 +304,13 @@ void run_training(const TrainConfig& config, std::ostream& out) {
     metrics.images_per_second = metrics.seconds > 0 ? run.train.count / metrics.seconds : 0.0;
     run.history.push_back(metrics);
     if (progress_log.due(metrics.step)) progress_log.log(metrics.step, metrics.train_loss);
+    const Grid grid = reconstruction_grid_now(run);
+    log_epoch(*run.events, metrics, grid);
     Checkpoint checkpoint;
     checkpoint.step = metrics.step;
     checkpoint.epoch = epoch + 1;
     const std::filesystem::path saved = checkpoints.save(checkpoint, run.history);
-    write_epoch_outputs(run, checkpoint.state);
-    run.events->commit();
+    write_epoch_outputs(run, checkpoint.state, grid);
     // Reported once saved: a log that cannot be written never costs a finished epoch.
     report.epoch_done(metrics, config.epochs);
     // A signal during the epoch's last steps stops the run here, between epochs.

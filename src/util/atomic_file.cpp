@@ -225,8 +225,14 @@ void write_directory_atomically(const std::filesystem::path& dir,
     }
     cleanup.path = aside;
   }
-  // After an exchange `temp` names the old directory, which the cleanup removes.
+  // After an exchange `temp` names the old directory (a name no reader looks at); it goes now.
   sync_directory(parent);
+  std::error_code ec;
+  std::filesystem::remove_all(cleanup.path, ec);
+  if (ec)
+    throw RuntimeFailure(cleanup.path.string() + ": cannot remove (the replaced copy of " +
+                         dir.string() + ", which is written): " + ec.message());
+  cleanup.path.clear();
 }
 
 }  // namespace trainer

@@ -28,8 +28,7 @@ const char* kind_of(mode_t mode) {
 
 }  // namespace
 
-std::vector<std::uint8_t> read_whole_file(const std::filesystem::path& path,
-                                          std::uint64_t max_bytes) {
+int open_regular_file(const std::filesystem::path& path) {
   const std::string name = path.string();
   // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -43,6 +42,19 @@ std::vector<std::uint8_t> read_whole_file(const std::filesystem::path& path,
   if (!S_ISREG(info.st_mode)) {
     ::close(fd);
     throw RuntimeFailure(name + ": " + kind_of(info.st_mode) + ", not a regular file");
+  }
+  return fd;
+}
+
+std::vector<std::uint8_t> read_whole_file(const std::filesystem::path& path,
+                                          std::uint64_t max_bytes) {
+  const std::string name = path.string();
+  const int fd = open_regular_file(path);
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    const int error = errno;
+    ::close(fd);
+    throw RuntimeFailure(describe_errno(name, error));
   }
   if (std::uint64_t(info.st_size) > max_bytes) {
     ::close(fd);

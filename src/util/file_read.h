@@ -11,6 +11,11 @@
 
 namespace trainer {
 
+// A descriptor open for reading on `path`, which must be a regular file (a FIFO is not waited on);
+// throws RuntimeFailure "<path>: <cause>" or "<path>: a FIFO, not a regular file". The caller
+// closes it.
+int open_regular_file(const std::filesystem::path& path);
+
 // The whole file, at most `max_bytes`; throws RuntimeFailure "<path>: <cause>".
 std::vector<std::uint8_t> read_whole_file(const std::filesystem::path& path,
                                           std::uint64_t max_bytes);

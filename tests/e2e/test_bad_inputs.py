@@ -349,11 +349,32 @@ def main():
     m.case("train: saved_model/9 is a file", train + ["--epochs", "2", "--model-dir", damaged], 1,
            [os.path.join("saved_model", "9"), "not a directory"], setup=odd_version)
 
+    # A subdirectory the run writes in, read-only: found before training, not after an epoch of it.
+    if can_unshare():
+        for sub in ("weights", "saved_model", "logs", "checkpoints"):
+            target = os.path.join(damaged, sub)
+            m.case(f"train: <model-dir>/{sub} on a read-only mount", train + ["--epochs", "2", "--model-dir", damaged],
+                   1, [target, "Read-only file system"], setup=lambda: copy_model(model, damaged),
+                   wrap=lambda c, target=target: ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                                                  f'mount --bind "{target}" "{target}" && '
+                                                  f'mount -o remount,bind,ro "{target}" && exec "$@"', "sh"] + c)
+    # A file-size limit (ulimit -f) fails the write that crosses it with one line; no SIGXFSZ death.
+    if shutil.which("prlimit"):
+        fsize = lambda c: ["prlimit", "--fsize=100000"] + c  # noqa: E731
+        m.case("train under a 100 kB file-size limit", train + ["--epochs", "2", "--model-dir", damaged], 1,
+               ["ckpt-", "File too large"], setup=lambda: copy_model(model, damaged), wrap=fsize)
+        m.case("export --format savedmodel under a 100 kB file-size limit",
+               ["export", "--model-dir", model, "--format", "savedmodel", "--out", os.path.join(root, "fsize")], 1,
+               ["saved_model.pb", "File too large"], wrap=fsize)
+
+    (event_file,) = os.listdir(os.path.join(model, "logs"))  # the run's one file, named with its run id
+
     def fifo_event_file():
         copy_model(model, damaged)
-        os.mkfifo(os.path.join(damaged, "logs", "events.out.tfevents.1796127878.000000.host.1.trainer"))
-    m.case("train: an event file in logs/ is a FIFO", train + ["--epochs", "2", "--model-dir", damaged], 1,
-           ["events.out.tfevents.1796127878.000000.host.1.trainer", "FIFO"], setup=fifo_event_file)
+        os.remove(os.path.join(damaged, "logs", event_file))
+        os.mkfifo(os.path.join(damaged, "logs", event_file))
+    m.case("train: its event file in logs/ is a FIFO", train + ["--epochs", "2", "--model-dir", damaged], 1,
+           [event_file, "FIFO"], setup=fifo_event_file)
     exported = run(["export", "--model-dir", model, "--out", os.path.join(root, "m.onnx")])
     to_stdout = subprocess.run([TRAINER, "export", "--model-dir", model, "--out", "-"], capture_output=True)
     with open(os.path.join(root, "m.onnx"), "rb") as f:

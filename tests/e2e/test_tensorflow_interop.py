@@ -59,8 +59,9 @@ TRAIN = ["--dataset", "fashion-mnist", "--data-dir", DATA_DIR, "--limit", "2048"
          "--progress-interval", "0.001"]
 EPOCH_TAGS = ["epoch/train_loss", "epoch/test_loss", "epoch/images_per_second", "epoch/seconds"]
 PROGRESS_TAGS = ["progress/loss", "progress/step_size"]
-# README "TensorBoard": events.out.tfevents.<seconds>.<microseconds>.<host>.<pid>.trainer
-EVENT_FILE = re.compile(r"^events\.out\.tfevents\.(\d{10})\.(\d{6})\.(.+)\.(\d+)\.trainer$")
+# README "TensorBoard": events.out.tfevents.<seconds>.<microseconds>.<host>.<pid>.<run id>.trainer
+EVENT_FILE = re.compile(r"^events\.out\.tfevents\.(\d{10})\.(\d{6})\.(.+)\.(\d+)\.([0-9a-f]{8})\.trainer$")
+RUN_IDS = collections.defaultdict(set)  # model dir -> the run ids of its event files
 HOST = re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname())[:64]  # as the trainer spells it in file names
 TOLERANCE = 1e-5
 
@@ -128,13 +129,17 @@ class Run:
 
 
 def check_new_event_file(checks, model_dir, before, run_, what):
-    """Exactly one new file, named events.out.tfevents.<seconds>.<microseconds>.<host>.<pid>.trainer."""
+    """Exactly one new file, named events.out.tfevents.<seconds>.<microseconds>.<host>.<pid>.<run id>.trainer,
+    the run id the same for every run of one model dir (they all resume one trajectory)."""
     new = sorted(set(event_files(model_dir)) - set(before))
     match = EVENT_FILE.match(new[0]) if len(new) == 1 else None
+    if match:
+        RUN_IDS[model_dir].add(match.group(5))
     ok = (match is not None and match.group(3) == HOST and int(match.group(4)) == run_.pid
-          and abs(int(match.group(1)) + int(match.group(2)) / 1e6 - run_.started) < 120)
+          and abs(int(match.group(1)) + int(match.group(2)) / 1e6 - run_.started) < 120
+          and len(RUN_IDS[model_dir]) == 1)
     checks.check(ok, f"{what}: one new event file named events.out.tfevents.<seconds>.<microseconds>.{HOST}."
-                     f"{run_.pid}.trainer: {new}")
+                     f"{run_.pid}.<run id>.trainer, one run id per model dir: {new} {sorted(RUN_IDS[model_dir])}")
     return new
 
 

@@ -2,16 +2,19 @@
 // log's rule that a resumed run never writes a (tag, step) an earlier file holds.
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 
 #include "io/event_file.h"
 #include "io/event_log.h"
+#include "io/model_dir.h"
 #include "io/protobuf.h"
 #include "io/tf_saved_model.h"
 #include "io/tfrecord.h"
@@ -125,26 +128,30 @@ TEST_CASE("event records decode to their step and tags", "[tensorboard]") {
 TEST_CASE("EventLog: a resumed run appends a file and repeats no (tag, step)", "[tensorboard]") {
   const fs::path dir = fs::temp_directory_path() / ("trainer-events-" + std::to_string(::getpid()));
   fs::remove_all(dir);
+  auto files = [&] { return std::distance(fs::directory_iterator(dir), fs::directory_iterator()); };
+  const std::string run = "0123abcd", other_run = "ffff0000";
   {
-    EventLog disabled;
-    disabled.scalar(1, "loss", 1.0);
-    disabled.commit();
-    REQUIRE(disabled.file().empty());
+    EventLog nothing;
+    nothing.scalar(1, "loss", 1.0);
+    nothing.commit();
+    nothing.checkpoint_saved();
+    REQUIRE(nothing.file().empty());
   }
   {
-    EventLog first(dir, false);
-    REQUIRE(first.file().empty());  // nothing is created before the first event
+    EventLog first(dir, run, false, true);
     for (int step = 0; step <= 30; step += 10)
       first.scalar(step, "progress/loss", 1.0 / (step + 1));
     first.text(0, "flags", "run 1");
-    REQUIRE(first.file().empty());  // queued until the state they describe is saved
+    REQUIRE(first.file().empty());  // queued until the checkpoint they go with
     first.commit();
+    first.checkpoint_saved();
     REQUIRE(fs::exists(first.file()));
-    first.scalar(40, "progress/loss", 0.1);  // never committed: a run that failed after it
+    REQUIRE(event_file_run_id(first.file().filename().string()) == run);
+    first.scalar(40, "progress/loss", 0.1);  // never committed: the run failed after it
   }
   // A run killed at step 30 resumes from its checkpoint at step 20: steps 20 and 30 come again.
   {
-    EventLog resumed(dir, false);
+    EventLog resumed(dir, run, false, true);
     resumed.text(20, "flags", "run 2");
     for (int step = 20; step <= 50; step += 10) resumed.scalar(step, "progress/loss", 0.5);
     resumed.commit();
@@ -152,7 +159,7 @@ TEST_CASE("EventLog: a resumed run appends a file and repeats no (tag, step)", "
   auto seen = logged(dir);
   REQUIRE(seen.size() == 8);  // progress/loss at 0..50, flags at 0 and 20
   for (const auto& [key, count] : seen) REQUIRE(count == 1);
-  REQUIRE(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 2);
+  REQUIRE(files() == 2);
 
   // A file cut in mid-record (kill -9) still counts up to its last whole record.
   fs::path newest;
@@ -162,7 +169,7 @@ TEST_CASE("EventLog: a resumed run appends a file and repeats no (tag, step)", "
     std::ofstream(newest, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() - 3);
   }
   {
-    EventLog again(dir, false);
+    EventLog again(dir, run, false, true);
     again.scalar(40, "progress/loss", 0.5);  // whole in the cut file: skipped
     again.scalar(50, "progress/loss", 0.5);  // cut off: written again
     again.commit();
@@ -170,19 +177,46 @@ TEST_CASE("EventLog: a resumed run appends a file and repeats no (tag, step)", "
   seen = logged(dir);
   REQUIRE(seen[{"progress/loss", 40}] == 1);
   REQUIRE(seen[{"progress/loss", 50}] == 1);
+  REQUIRE(files() == 3);
 
-  // A run that starts over logs from step 0 and, once told, removes the earlier runs' files.
+  // A commit whose checkpoint then fails is taken back: a new file goes, an old one is cut back.
   {
-    EventLog fresh(dir, true);
-    fresh.scalar(0, "progress/loss", 2.0);
-    REQUIRE(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 3);
-    fresh.commit();
-    REQUIRE(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);
-    REQUIRE(fs::exists(fresh.file()));
+    EventLog failing(dir, run, false, true);
+    failing.scalar(60, "progress/loss", 0.5);
+    failing.commit();
+    REQUIRE(files() == 4);
+    failing.undo_commit();
+    REQUIRE(files() == 3);
+    failing.commit();  // nothing queued: nothing to write, nothing to undo
+    failing.undo_commit();
+    REQUIRE(files() == 3);
   }
-  // Names sort in time order and are recognised as ours; others' files are left alone.
-  REQUIRE(is_our_event_file("events.out.tfevents.1796127878.545559.vm.32042.trainer"));
-  REQUIRE(!is_our_event_file("events.out.tfevents.1796127878.vm.32042.0.v2"));
+  REQUIRE(logged(dir).count({"progress/loss", 60}) == 0);
+
+  // Another run's files do not hide this run's points, and go once its checkpoint is saved; so do
+  // all earlier files for a run that starts over, even one that logs nothing.
+  {
+    EventLog replacing(dir, other_run, false, true);
+    replacing.scalar(0, "progress/loss", 2.0);  // step 0 is in run's files: not skipped here
+    replacing.commit();
+    REQUIRE(files() == 4);
+    replacing.checkpoint_saved();
+    REQUIRE(files() == 1);
+    REQUIRE(logged(dir)[{"progress/loss", 0}] == 1);
+  }
+  { std::ofstream(dir / "notes.txt") << "mine"; }
+  {
+    EventLog fresh_silent(dir, other_run, true, false);
+    fresh_silent.scalar(0, "progress/loss", 2.0);
+    fresh_silent.commit();
+    REQUIRE(fresh_silent.file().empty());
+    fresh_silent.checkpoint_saved();
+    REQUIRE(files() == 1);  // notes.txt: not ours, left alone
+  }
+  REQUIRE(event_file_run_id("events.out.tfevents.1796127878.545559.vm.x.32042.0123abcd.trainer") ==
+          "0123abcd");
+  REQUIRE(!event_file_run_id("events.out.tfevents.1796127878.vm.32042.0.v2"));
+  REQUIRE(!event_file_run_id("events.out.tfevents.1796127878.545559.vm.32042.trainer"));
   fs::remove_all(dir);
 }
 
@@ -190,10 +224,15 @@ TEST_CASE("EventLog refuses an event file it cannot read", "[tensorboard]") {
   const fs::path dir =
       fs::temp_directory_path() / ("trainer-events-odd-" + std::to_string(::getpid()));
   fs::remove_all(dir);
-  fs::create_directories(dir / "events.out.tfevents.1796127878.000000.h.1.trainer");
-  REQUIRE_THROWS_AS(EventLog(dir, false), RuntimeFailure);
-  REQUIRE_NOTHROW(EventLog(dir, true));  // starting over reads nothing
+  fs::create_directories(dir / "events.out.tfevents.1796127878.000000.h.1.0123abcd.trainer");
+  REQUIRE_THROWS_AS(EventLog(dir, "0123abcd", false, true), RuntimeFailure);
+  REQUIRE_NOTHROW(EventLog(dir, "0123abcd", true, true));   // starting over reads nothing
+  REQUIRE_NOTHROW(EventLog(dir, "99999999", false, true));  // another run's is not read
   fs::remove_all(dir);
+  { std::ofstream(dir.string()) << "a file"; }
+  REQUIRE_NOTHROW(
+      EventLog(dir, "0123abcd", false, true));  // a file: ModelDir::check_layout names it
+  fs::remove(dir);
 }
 
 TEST_CASE("the SavedModel names its signature, tag and input width", "[tensorboard]") {
@@ -210,4 +249,63 @@ TEST_CASE("the SavedModel names its signature, tag and input width", "[tensorboa
   const std::string sigmoid_pb = encode_tf_saved_model(sigmoid_layout, params.data());
   REQUIRE(sigmoid_pb.find("decoder.2/Sigmoid") != std::string::npos);
   REQUIRE(sigmoid_pb.find("decoder.2/Relu") == std::string::npos);
+}
+
+namespace {
+
+// Runs `body` where a directory of mode 0300 cannot be listed: as root (who may list anything)
+// in a child that has become nobody. Returns what `body` returned, or false if it threw.
+bool as_unprivileged(const std::function<bool()>& body) {
+  if (::geteuid() != 0) return body();
+  const pid_t child = ::fork();
+  if (child == 0) {
+    bool ok = false;
+    if (::setgid(65534) == 0 && ::setuid(65534) == 0) {
+      try {
+        ok = body();
+      } catch (...) {
+      }
+    }
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("an unreadable checkpoints/ or logs/ is an error, never an empty one", "[tensorboard]") {
+  // With checkpoints/ unreadable a run once started over silently and removed the old run's logs.
+  const fs::path root =
+      fs::temp_directory_path() / ("trainer-unlistable-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "checkpoints");
+  fs::create_directories(root / "logs");
+  { std::ofstream(root / "checkpoints" / "ckpt-0000000008.ckpt") << "x"; }
+  fs::permissions(root, fs::perms::all);
+  fs::permissions(root / "checkpoints", fs::perms(0300));
+  fs::permissions(root / "logs", fs::perms(0300));
+  const ModelDir model_dir(root);
+  REQUIRE(as_unprivileged([&] {
+    try {
+      model_dir.list_checkpoints();
+      return false;
+    } catch (const RuntimeFailure& e) {
+      return std::string(e.what()).find("cannot list the checkpoints") != std::string::npos;
+    }
+  }));
+  REQUIRE(as_unprivileged([&] {
+    try {
+      EventLog log(root / "logs", "0123abcd", false, true);
+      return false;
+    } catch (const RuntimeFailure& e) {
+      return std::string(e.what()).find("cannot list") != std::string::npos;
+    }
+  }));
+  // Absent, or below a file, is not an error here: the callers' checks name those.
+  REQUIRE(ModelDir(root / "nothing").list_checkpoints().empty());
+  fs::permissions(root / "checkpoints", fs::perms::all);
+  fs::permissions(root / "logs", fs::perms::all);
+  fs::remove_all(root);
 }
