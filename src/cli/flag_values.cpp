@@ -1,10 +1,13 @@
 #include "cli/flag_values.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 
 #include "util/errors.h"
+#include "util/text.h"
 
 namespace trainer {
 namespace {
@@ -79,6 +82,26 @@ std::string parse_choice_flag(const std::string& flag, const std::string& text,
 std::string parse_path_flag(const std::string& flag, const std::string& text) {
   if (text.empty()) reject(flag, "a path", text);
   return text;
+}
+
+std::string parse_model_dir_flag(const std::string& text) {
+  const std::string path = parse_path_flag("model-dir", text);
+  const std::size_t scheme_end = path.find("://");
+  const bool url =
+      scheme_end != std::string::npos && scheme_end > 0 &&
+      std::all_of(path.begin(), path.begin() + std::ptrdiff_t(scheme_end), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+      });
+  if (url) {
+    throw UsageError(
+        "--model-dir: '" + printable(path) + "' is a URL (" +
+        printable(path.substr(0, scheme_end)) +
+        "://); this trainer writes model directories on local or mounted file "
+        "systems only (mount the bucket, e.g. with s3fs or gcsfuse, and give its path; a local "
+        "directory of that name is ./" +
+        printable(path) + ")");
+  }
+  return path;
 }
 
 DeviceKind parse_device_flag(const std::string& text) {

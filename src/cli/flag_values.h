@@ -21,6 +21,9 @@ double parse_number_flag(const std::string& flag, const std::string& text, doubl
 std::string parse_choice_flag(const std::string& flag, const std::string& text,
                               const std::vector<std::string>& choices);
 std::string parse_path_flag(const std::string& flag, const std::string& text);
+// --model-dir: a local path. A URL (`s3://`, `gs://`, `hdfs://`, ... : a scheme followed by "://")
+// is a usage error naming what is supported, never a local directory called "s3:".
+std::string parse_model_dir_flag(const std::string& text);
 // --device auto|cpu|cuda
 DeviceKind parse_device_flag(const std::string& text);
 

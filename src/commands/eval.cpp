@@ -85,7 +85,7 @@ std::variant<EvalConfig, ShowHelp> parse_eval_args(const std::vector<std::string
 
   auto value = [&](const char* flag) { return result[flag].as<std::string>(); };
   EvalConfig config;
-  config.model_dir = parse_path_flag("model-dir", value("model-dir"));
+  config.model_dir = parse_model_dir_flag(value("model-dir"));
   if (result.count("checkpoint"))
     config.checkpoint = parse_path_flag("checkpoint", value("checkpoint"));
   if (result.count("dataset"))

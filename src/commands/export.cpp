@@ -40,7 +40,7 @@ std::variant<ExportConfig, ShowHelp> parse_export_args(const std::vector<std::st
   if (result["help"].as<bool>()) return ShowHelp{options.help(), ""};
   auto value = [&](const char* flag) { return result[flag].as<std::string>(); };
   ExportConfig config;
-  config.model_dir = parse_path_flag("model-dir", value("model-dir"));
+  config.model_dir = parse_model_dir_flag(value("model-dir"));
   config.format = parse_choice_flag("format", value("format"), {"onnx", "savedmodel"});
   if (result.count("out")) config.out = parse_path_flag("out", value("out"));
   if (result.count("serving-version")) {

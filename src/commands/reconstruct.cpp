@@ -45,7 +45,7 @@ std::variant<ReconstructConfig, ShowHelp> parse_reconstruct_args(
   if (result["help"].as<bool>()) return ShowHelp{options.help(), kDataEnvironmentHelp};
   auto value = [&](const char* flag) { return result[flag].as<std::string>(); };
   ReconstructConfig config;
-  config.model_dir = parse_path_flag("model-dir", value("model-dir"));
+  config.model_dir = parse_model_dir_flag(value("model-dir"));
   config.out = parse_path_flag("out", value("out"));
   const std::string extension = std::filesystem::path(config.out).extension().string();
   if (extension != ".png" && extension != ".npy")

@@ -66,7 +66,7 @@ std::variant<TrainConfig, ShowHelp, ShowVersion> parse_train_args(
   auto value = [&](const char* flag) { return result[flag].as<std::string>(); };
   TrainConfig config;
   config.epochs = int(parse_integer_flag("epochs", value("epochs"), 1, 1000000));
-  config.model_dir = parse_path_flag("model-dir", value("model-dir"));
+  config.model_dir = parse_model_dir_flag(value("model-dir"));
   config.data = parse_data_flags(result);
   config.dataset = parse_choice_flag("dataset", value("dataset"), dataset_names());
   config.batch_size = int(parse_integer_flag("batch-size", value("batch-size"), 1, 60000));

@@ -23,6 +23,12 @@ CASES = [
     (["--threads", "0"], "--threads", "1 to 1024"),
     (["--limit", "0"], "--limit", "1 to 60000"),
     (["--model-dir", ""], "--model-dir", "path"),
+    # A URL is never a local directory named "s3:" (it once trained into ./s3:/runs/x).
+    (["--model-dir", "s3://runs/x"], "--model-dir", "is a URL (s3://)"),
+    (["--model-dir", "gs://bucket/run"], "--model-dir", "is a URL (gs://)"),
+    (["eval", "--model-dir", "hdfs://nn/run"], "--model-dir", "is a URL (hdfs://)"),
+    (["export", "--model-dir", "az://c/run"], "--model-dir", "is a URL (az://)"),
+    (["reconstruct", "--model-dir", "s3://runs/x"], "--model-dir", "is a URL (s3://)"),
     (["--data-dir", ""], "--data-dir", "path"),
     (["--no-such-flag"], "no-such-flag", "does not exist"),
     (["--epochs"], "epochs", "missing"),
