@@ -87,6 +87,41 @@ bool is_redirect(int status) {
 
 }  // namespace
 
+HttpResponse http_request(const Url& url, const HttpRequest& request, const HttpOptions& options) {
+  Connection connection = open_connection(url, options);
+  std::string head_text = request.method + " " + connection.request_target +
+                          " HTTP/1.1\r\nHost: " + url.authority() +
+                          "\r\nUser-Agent: " + options.user_agent + "\r\n";
+  for (const auto& [name, value] : request.headers) head_text += name + ": " + value + "\r\n";
+  if (!request.body.empty() || request.method == "PUT" || request.method == "POST")
+    head_text += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
+  head_text += connection.extra_headers + "Connection: close\r\n\r\n";
+  connection.stream->write_all(head_text.data(), head_text.size());
+  if (!request.body.empty()) connection.stream->write_all(request.body.data(), request.body.size());
+  BufferedReader reader(*connection.stream);
+  connection.tcp->set_deadline(options.timeout_s, "the response's status line and headers");
+  HttpResponse response;
+  response.head = read_response_head(reader);
+  connection.tcp->set_deadline(0, "");
+  if (request.method == "HEAD" || response.head.status == 204 || response.head.status == 304)
+    return response;
+  BodySink sink;
+  sink.begin = [&](std::optional<std::uint64_t> length) {
+    if (length && *length > request.max_body_bytes)
+      throw NetError(NetFailure::too_large, false,
+                     "a body of " + std::to_string(*length) + " bytes, more than the " +
+                         std::to_string(request.max_body_bytes) + " expected");
+  };
+  sink.data = [&](const std::uint8_t* data, std::size_t size) {
+    if (response.body.size() + size > request.max_body_bytes)
+      throw NetError(NetFailure::too_large, false,
+                     "a body of more than " + std::to_string(request.max_body_bytes) + " bytes");
+    response.body.append(reinterpret_cast<const char*>(data), size);
+  };
+  read_body(reader, response.head, sink);
+  return response;
+}
+
 HttpResult http_get(const Url& start, const HttpOptions& options, const BodySink& sink) {
   Url url = start;
   std::set<std::string> visited = {url.text()};
