@@ -1,4 +1,4 @@
-// The seven commands, one file each in this folder: its flags, its config and its run. main.cpp
+// The nine commands, one file each in this folder: its flags, its config and its run. main.cpp
 // lists them once, in its command table. Every parser throws UsageError (one line naming the flag);
 // every runner throws UsageError or RuntimeFailure and writes its results to `out`.
 #pragma once
@@ -11,6 +11,7 @@
 
 #include "backend/backend.h"
 #include "cli/flag_groups.h"
+#include "cli/grid.h"
 #include "data/cache.h"
 #include "train/train_config.h"
 
@@ -55,6 +56,23 @@ struct ExportConfig {
 };
 std::variant<ExportConfig, ShowHelp> parse_export_args(const std::vector<std::string>& args);
 void run_export(const ExportConfig& config, std::ostream& out);
+
+// grid.cpp: a sweep's size and runs (README "Sweeps"), each checked as its training run would
+// check its flags, so that a bad value fails here rather than in run 17 of a cluster job.
+struct GridConfig {
+  GridArgs args;
+};
+std::variant<GridConfig, ShowHelp> parse_grid_args(const std::vector<std::string>& args);
+void run_grid(const GridConfig& config, std::ostream& out);
+
+// gather.cpp: the trained runs under a sweep's --model-dir, best test loss first, and one
+// picture of every run's test loss per epoch.
+struct GatherConfig {
+  std::string model_dir = "model";
+  std::optional<std::string> out;  // else <model-dir>/sweep.svg
+};
+std::variant<GatherConfig, ShowHelp> parse_gather_args(const std::vector<std::string>& args);
+void run_gather(const GatherConfig& config, std::ostream& out);
 
 // download.cpp: fill the cache with verified datasets, and say where they are.
 struct DownloadConfig {

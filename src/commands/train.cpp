@@ -1,9 +1,14 @@
 // `trainer [train] [flags]`: train the autoencoder into --model-dir (train/train_loop.cpp).
-#include "cli/flag_values.h"
 #include "commands/commands.h"
+
+#include <algorithm>
+
+#include "cli/flag_values.h"
+#include "cli/grid.h"
 #include "data/catalog.h"
 #include "train/train_loop.h"
 #include "util/errors.h"
+#include "util/system_info.h"
 
 namespace trainer {
 namespace {
@@ -38,6 +43,14 @@ cxxopts::Options train_options() {
   add("keep-checkpoints", "How many of the newest checkpoints to keep (1..1000)",
       text()->default_value("3"));
   add("no-tensorboard", "Write no TensorBoard event files to <model-dir>/logs");
+  add("grid",
+      "FLAG=V1,V2,...: one run of a sweep over these values (repeatable; every combination; "
+      "run i trains into <model-dir>/run-<i>; README \"Sweeps\")",
+      text());
+  add("grid-index",
+      "Which run of the --grid (0-based; default: $JOB_COMPLETION_INDEX, $SLURM_ARRAY_TASK_ID, "
+      "$AWS_BATCH_JOB_ARRAY_INDEX)",
+      text());
   add("tensorboard-every",
       "Log the running loss and Adam's step size to TensorBoard every N steps (0..1000000000; "
       "0: per epoch only)",
@@ -52,7 +65,9 @@ cxxopts::Options train_options() {
 
 }  // namespace
 
-std::variant<TrainConfig, ShowHelp, ShowVersion> parse_train_args(
+namespace {
+
+std::variant<TrainConfig, ShowHelp, ShowVersion> parse_plain_train_args(
     const std::vector<std::string>& args) {
   cxxopts::Options options = train_options();
   const cxxopts::ParseResult result = parse_flags(options, "trainer", args);
@@ -94,6 +109,27 @@ std::variant<TrainConfig, ShowHelp, ShowVersion> parse_train_args(
     config.limit = int(parse_integer_flag("limit", value("limit"), 1, 60000));
   config.report = parse_report_flags(result);
   return config;
+}
+
+}  // namespace
+
+std::variant<TrainConfig, ShowHelp, ShowVersion> parse_train_args(
+    const std::vector<std::string>& args) {
+  const GridArgs grid = take_grid_args(args);
+  const bool shows_something = std::any_of(args.begin(), args.end(), [](const std::string& a) {
+    return a == "--help" || a == "-h" || a == "--version";
+  });
+  if (grid.grid.axes.empty() || shows_something) {
+    auto parsed = parse_plain_train_args(args);
+    if (auto* help = std::get_if<ShowHelp>(&parsed)) help->environment += kGridEnvironmentHelp;
+    return parsed;
+  }
+  // One run of a sweep: its flags added to the others, its own directory under --model-dir.
+  const GridIndex which = grid_index(grid, environment_value);
+  auto parsed = parse_plain_train_args(grid_member_args(grid, which.index));
+  if (auto* config = std::get_if<TrainConfig>(&parsed))
+    config->grid = GridMembership{which.index, grid.grid.size(), grid.grid.member(which.index)};
+  return parsed;
 }
 
 void run_train(const TrainConfig& config, std::ostream& out) {

@@ -11,6 +11,7 @@
 #include "io/tf_saved_model.h"
 #include "util/atomic_file.h"
 #include "util/errors.h"
+#include "util/file_read.h"
 
 namespace trainer {
 
@@ -188,13 +189,30 @@ void ModelDir::write_metrics(const std::vector<EpochMetrics>& epochs) const {
   write_file_atomically(metrics_file(), lines);
 }
 
-SavedModel ModelDir::load_saved_model(const std::string& missing_hint) const {
+bool ModelDir::is_layout1() const {
   std::error_code ec;
-  const bool layout1 = !std::filesystem::exists(config_file(), ec) &&
-                       !std::filesystem::exists(weights_file(), ec) &&
-                       std::filesystem::exists(layout1_config_file(), ec);
-  if (layout1) return read_saved_model(layout1_config_file(), layout1_weights_file(), missing_hint);
+  return !std::filesystem::exists(config_file(), ec) &&
+         !std::filesystem::exists(weights_file(), ec) &&
+         std::filesystem::exists(layout1_config_file(), ec);
+}
+
+SavedModel ModelDir::load_saved_model(const std::string& missing_hint) const {
+  if (is_layout1())
+    return read_saved_model(layout1_config_file(), layout1_weights_file(), missing_hint);
   return read_saved_model(config_file(), weights_file(), missing_hint);
+}
+
+TrainedModelSpec ModelDir::load_spec(const std::string& missing_hint) const {
+  const std::filesystem::path file = is_layout1() ? layout1_config_file() : config_file();
+  return parse_config_json(read_text_file(file, kMaxConfigJsonBytes, missing_hint), file.string());
+}
+
+std::vector<EpochMetrics> ModelDir::load_metrics() const {
+  std::error_code ec;
+  if (!std::filesystem::exists(metrics_file(), ec)) return {};
+  // A line per epoch: a million epochs stay well inside this.
+  return parse_metrics_jsonl(read_text_file(metrics_file(), std::uint64_t(256) << 20, ""),
+                             metrics_file().string());
 }
 
 }  // namespace trainer

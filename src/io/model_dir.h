@@ -76,6 +76,9 @@ class ModelDir {
   // weights/ (or layout 1's saved_model/ when weights/ holds neither file). Throws RuntimeFailure
   // naming the file; `missing_hint` follows "does not exist".
   SavedModel load_saved_model(const std::string& missing_hint) const;
+  // config.json alone (the same two places), and metrics.jsonl (empty when absent).
+  TrainedModelSpec load_spec(const std::string& missing_hint) const;
+  std::vector<EpochMetrics> load_metrics() const;
 
  private:
   std::filesystem::path weights_dir() const { return root_ / "weights"; }
@@ -84,6 +87,7 @@ class ModelDir {
     return serving_base_dir() / "model.safetensors";
   }
   std::filesystem::path layout1_config_file() const { return serving_base_dir() / "config.json"; }
+  bool is_layout1() const;
   // The numbered entries of saved_model/ (TF Serving's versions), in no order.
   std::vector<std::filesystem::path> serving_versions() const;
 

@@ -44,6 +44,11 @@ std::string config_json(const ModelLayout& layout, const RunRecord& run, const E
       {"test_loss", last.test_loss},
   };
   j["limit"] = run.limit ? nlohmann::json(*run.limit) : nlohmann::json(nullptr);
+  if (run.grid) {
+    nlohmann::json flags = nlohmann::json::array();
+    for (const auto& [flag, value] : run.grid->flags) flags.push_back({flag, value});
+    j["grid"] = {{"index", run.grid->index}, {"size", run.grid->size}, {"flags", flags}};
+  }
   return j.dump(2) + "\n";
 }
 
@@ -79,6 +84,17 @@ TrainedModelSpec parse_config_json(const std::string& text, const std::string& n
       if (*spec.limit < 1) throw RuntimeFailure(name + ": limit must be positive");
     }
     spec.epochs = j.at("epochs").get<int>();
+    spec.train_loss = j.value("train_loss", 0.0);
+    spec.test_loss = j.value("test_loss", 0.0);
+    if (j.contains("grid")) {
+      const nlohmann::json& grid = j.at("grid");
+      GridMembership member;
+      member.index = grid.at("index").get<std::size_t>();
+      member.size = grid.at("size").get<std::size_t>();
+      for (const nlohmann::json& flag : grid.at("flags"))
+        member.flags.emplace_back(flag.at(0).get<std::string>(), flag.at(1).get<std::string>());
+      spec.grid = member;
+    }
   } catch (const nlohmann::json::exception& e) {
     throw RuntimeFailure(name + ": " + e.what());
   }
@@ -90,6 +106,31 @@ std::string metrics_json_line(const EpochMetrics& m) {
                       {"train_loss", m.train_loss}, {"test_loss", m.test_loss},
                       {"seconds", m.seconds},       {"images_per_second", m.images_per_second}};
   return j.dump() + "\n";
+}
+
+std::vector<EpochMetrics> parse_metrics_jsonl(const std::string& text, const std::string& name) {
+  std::vector<EpochMetrics> epochs;
+  std::size_t begin = 0, line = 0;
+  while (begin < text.size()) {
+    std::size_t end = text.find('\n', begin);
+    if (end == std::string::npos) end = text.size();
+    ++line;
+    try {
+      const nlohmann::json j = nlohmann::json::parse(text.substr(begin, end - begin));
+      EpochMetrics m;
+      m.epoch = j.at("epoch").get<int>();
+      m.step = j.at("step").get<std::int64_t>();
+      m.train_loss = j.at("train_loss").get<double>();
+      m.test_loss = j.at("test_loss").get<double>();
+      m.seconds = j.value("seconds", 0.0);
+      m.images_per_second = j.value("images_per_second", 0.0);
+      epochs.push_back(m);
+    } catch (const nlohmann::json::exception& e) {
+      throw RuntimeFailure(name + ": line " + std::to_string(line) + ": " + e.what());
+    }
+    begin = end + 1;
+  }
+  return epochs;
 }
 
 SavedModel read_saved_model(const std::filesystem::path& config_file,

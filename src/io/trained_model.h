@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/autoencoder.h"
@@ -24,6 +25,12 @@ struct EpochMetrics {
   double train_loss = 0, test_loss = 0, seconds = 0, images_per_second = 0;
 };
 
+// A run of a sweep's grid (cli/grid.h): which one, of how many, and the flags it varied.
+struct GridMembership {
+  std::size_t index = 0, size = 0;
+  std::vector<std::pair<std::string, std::string>> flags;  // ("--learning-rate", "0.003"), ...
+};
+
 // What config.json records about the run besides the architecture and the last epoch.
 struct RunRecord {
   std::string dataset;
@@ -32,6 +39,7 @@ struct RunRecord {
   bool shuffle = true;
   std::optional<int> limit;
   AdamConfig adam;
+  std::optional<GridMembership> grid;
 };
 
 // What evaluating a trained model needs to know besides its weights: its data and its shape.
@@ -43,6 +51,8 @@ struct TrainedModelSpec {
   int batch_size = 256;
   std::optional<int> limit;
   int epochs = 0;
+  double train_loss = 0, test_loss = 0;  // after the last epoch
+  std::optional<GridMembership> grid;
 };
 
 std::string config_json(const ModelLayout& layout, const RunRecord& run, const EpochMetrics& last);
@@ -50,6 +60,8 @@ std::string config_json(const ModelLayout& layout, const RunRecord& run, const E
 // or the format version is newer than this trainer reads.
 TrainedModelSpec parse_config_json(const std::string& text, const std::string& name);
 std::string metrics_json_line(const EpochMetrics& metrics);
+// metrics.jsonl's lines; throws RuntimeFailure naming `name` and the line that is not one.
+std::vector<EpochMetrics> parse_metrics_jsonl(const std::string& text, const std::string& name);
 
 struct SavedModel {
   std::filesystem::path file;  // model.safetensors

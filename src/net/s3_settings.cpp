@@ -6,6 +6,7 @@
 
 #include "util/errors.h"
 #include "util/file_read.h"
+#include "util/system_info.h"
 #include "util/text.h"
 
 namespace trainer {
@@ -163,11 +164,7 @@ S3Settings resolve_s3_settings(const EnvironmentReader& env) {
 }
 
 EnvironmentReader process_environment() {
-  return [](const std::string& name) -> std::optional<std::string> {
-    const char* value = std::getenv(name.c_str());
-    if (!value || !*value) return std::nullopt;
-    return std::string(value);
-  };
+  return environment_value;
 }
 
 }  // namespace trainer

@@ -51,20 +51,27 @@ double nice_step(double span, int target) {
 
 }  // namespace
 
-std::string loss_curve_svg(const std::vector<EpochMetrics>& history, const std::string& title) {
+std::string curves_svg(const std::vector<CurveSeries>& series, const std::string& title,
+                       const std::string& y_label) {
   double low = 0, high = 1;
-  if (!history.empty()) {
-    low = high = history.front().train_loss;
-    for (const EpochMetrics& m : history) {
-      low = std::min({low, m.train_loss, m.test_loss});
-      high = std::max({high, m.train_loss, m.test_loss});
+  int first = 1, epochs = 1;
+  bool any = false;
+  for (const CurveSeries& s : series) {
+    for (const auto& [epoch, value] : s.points) {
+      if (!any) {
+        low = high = value;
+        first = epochs = epoch;
+        any = true;
+      }
+      low = std::min(low, value);
+      high = std::max(high, value);
+      first = std::min(first, epoch);
+      epochs = std::max(epochs, epoch);
     }
   }
   if (!(high > low)) high = low + (low > 0 ? low * 0.1 : 1.0);
   const double y_step = nice_step(high - low, 5);
   const double y_min = std::floor(low / y_step) * y_step, y_max = std::ceil(high / y_step) * y_step;
-  const int epochs = history.empty() ? 1 : history.back().epoch;
-  const int first = history.empty() ? 1 : history.front().epoch;
   const double x_min = first - 0.5, x_max = epochs + 0.5;
   const int x_step = std::max(1, int(nice_step(std::max(1, epochs - first + 1), 10)));
   const int decimals = std::max(0, int(-std::floor(std::log10(y_step))));
@@ -103,37 +110,41 @@ std::string loss_curve_svg(const std::vector<EpochMetrics>& history, const std::
   svg += "<text x=\"" + number(kLeft + plot_w / 2, 1) + "\" y=\"" + std::to_string(kHeight - 18) +
          "\" text-anchor=\"middle\">epoch</text>\n";
   svg += "<text transform=\"translate(18 " + number(kTop + plot_h / 2, 1) +
-         ") rotate(-90)\" text-anchor=\"middle\">loss (mean squared error)</text>\n";
+         ") rotate(-90)\" text-anchor=\"middle\">" + xml_escape(y_label) + "</text>\n";
   // One polyline with markers per series.
-  const struct {
-    const char* name;
-    const char* color;
-    double EpochMetrics::*value;
-  } series[] = {{"train", "#1f77b4", &EpochMetrics::train_loss},
-                {"test", "#ff7f0e", &EpochMetrics::test_loss}};
   int legend_y = kTop + 16;
-  for (const auto& s : series) {
+  for (const CurveSeries& s : series) {
+    const std::string name = xml_escape(s.name), color = xml_escape(s.color);
     std::string points;
-    for (const EpochMetrics& m : history)
-      points += number(px(m.epoch), 1) + "," + number(py(m.*s.value), 1) + " ";
+    for (const auto& [epoch, value] : s.points)
+      points += number(px(epoch), 1) + "," + number(py(value), 1) + " ";
     if (!points.empty()) points.pop_back();
-    svg += "<polyline class=\"" + std::string(s.name) + "\" points=\"" + points +
-           "\" fill=\"none\" stroke=\"" + s.color + "\" stroke-width=\"2\"/>\n";
-    for (const EpochMetrics& m : history) {
-      svg += "<circle cx=\"" + number(px(m.epoch), 1) + "\" cy=\"" + number(py(m.*s.value), 1) +
-             "\" r=\"3\" fill=\"" + s.color + "\"><title>epoch " + std::to_string(m.epoch) + " " +
-             s.name + " " + number(m.*s.value, 6) + "</title></circle>\n";
+    svg += "<polyline class=\"" + name + "\" points=\"" + points + "\" fill=\"none\" stroke=\"" +
+           color + "\" stroke-width=\"2\"/>\n";
+    for (const auto& [epoch, value] : s.points) {
+      svg += "<circle cx=\"" + number(px(epoch), 1) + "\" cy=\"" + number(py(value), 1) +
+             "\" r=\"3\" fill=\"" + color + "\"><title>epoch " + std::to_string(epoch) + " " +
+             name + " " + number(value, 6) + "</title></circle>\n";
     }
     const int lx = kWidth - kRight - 110;
     svg += "<line x1=\"" + std::to_string(lx) + "\" y1=\"" + std::to_string(legend_y - 4) +
            "\" x2=\"" + std::to_string(lx + 24) + "\" y2=\"" + std::to_string(legend_y - 4) +
-           "\" stroke=\"" + s.color + "\" stroke-width=\"2\"/>\n";
+           "\" stroke=\"" + color + "\" stroke-width=\"2\"/>\n";
     svg += "<text x=\"" + std::to_string(lx + 30) + "\" y=\"" + std::to_string(legend_y) + "\">" +
-           s.name + " loss</text>\n";
+           xml_escape(s.legend) + "</text>\n";
     legend_y += 18;
   }
   svg += "</svg>\n";
   return svg;
+}
+
+std::string loss_curve_svg(const std::vector<EpochMetrics>& history, const std::string& title) {
+  CurveSeries train{"train", "train loss", "#1f77b4", {}}, test{"test", "test loss", "#ff7f0e", {}};
+  for (const EpochMetrics& m : history) {
+    train.points.emplace_back(m.epoch, m.train_loss);
+    test.points.emplace_back(m.epoch, m.test_loss);
+  }
+  return curves_svg({train, test}, title, "loss (mean squared error)");
 }
 
 GrayImage reconstruction_grid(const std::vector<std::uint8_t>& originals,

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/png.h"
@@ -11,7 +12,16 @@
 
 namespace trainer {
 
-// Train and test loss per epoch on labelled axes, 640 x 400 px, self-contained SVG 1.1.
+// Curves over epochs on labelled axes, 640 x 400 px, self-contained SVG 1.1: one polyline per
+// series (its class is the series' name), a marker with a tooltip per point, a legend.
+struct CurveSeries {
+  std::string name, legend, color;
+  std::vector<std::pair<int, double>> points;  // (epoch, value)
+};
+std::string curves_svg(const std::vector<CurveSeries>& series, const std::string& title,
+                       const std::string& y_label);
+
+// Train and test loss per epoch.
 std::string loss_curve_svg(const std::vector<EpochMetrics>& history, const std::string& title);
 
 // Originals on the top row, their reconstructions below, each image (rows x cols pixels) scaled

@@ -79,8 +79,8 @@ PreparedRun prepare_run(const TrainConfig& config, std::ostream& out) {
   }
   run.model->upload_state(run.resume ? run.resume->checkpoint.state
                                      : initial_state(run.layout, config.seed));
-  run.record = {data.name,      config.seed,  config.batch_size,
-                config.shuffle, config.limit, config.adam};
+  run.record = {data.name,    config.seed, config.batch_size, config.shuffle,
+                config.limit, config.adam, config.grid};
 
   run.grid_count = std::min(kGridImages, test_count);
   run.image_rows = data.test_images.rows;

@@ -8,6 +8,7 @@
 
 #include "backend/backend.h"
 #include "data/cache.h"
+#include "io/trained_model.h"
 #include "model/autoencoder.h"
 #include "model/layout.h"
 #include "report/train_reporter.h"
@@ -32,6 +33,7 @@ struct TrainConfig {
   DataSource data;
   BackendRequest backend;
   ReportOptions report;
+  std::optional<GridMembership> grid;  // a run of a sweep (--grid), recorded in config.json
 };
 
 }  // namespace trainer

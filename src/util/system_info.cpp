@@ -1,5 +1,7 @@
 #include "util/system_info.h"
 
+#include <cstdlib>
+
 #include <sched.h>
 
 #include <chrono>
@@ -37,6 +39,12 @@ std::string cpu_model_name() {
     }
   }
   return "unknown CPU";
+}
+
+std::optional<std::string> environment_value(const std::string& name) {
+  const char* value = std::getenv(name.c_str());
+  if (!value || !*value) return std::nullopt;
+  return std::string(value);
 }
 
 }  // namespace trainer

@@ -1,6 +1,7 @@
 // Facts about the machine the program runs on.
 #pragma once
 
+#include <optional>
 #include <string>
 
 namespace trainer {
@@ -13,5 +14,8 @@ double seconds_since_process_start();
 
 // The CPU's model name from /proc/cpuinfo, or "unknown CPU".
 std::string cpu_model_name();
+
+// An environment variable's value, or nullopt when it is unset or empty (as most tools read them).
+std::optional<std::string> environment_value(const std::string& name);
 
 }  // namespace trainer

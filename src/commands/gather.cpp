@@ -1,0 +1,128 @@
+// `trainer gather`: a sweep's results in one table and one picture.
+#include "commands/commands.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "cli/flag_values.h"
+#include "io/model_dir.h"
+#include "report/pictures.h"
+#include "util/atomic_file.h"
+#include "util/errors.h"
+#include "util/text.h"
+
+namespace trainer {
+namespace {
+
+struct GatheredRun {
+  std::string name;  // the directory's name: run-0003
+  TrainedModelSpec spec;
+  std::vector<EpochMetrics> history;
+};
+
+std::string fixed(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.10f", value);
+  return text;
+}
+
+}  // namespace
+
+std::variant<GatherConfig, ShowHelp> parse_gather_args(const std::vector<std::string>& args) {
+  cxxopts::Options options = command_options(
+      "trainer gather",
+      "Gather the trained runs under a sweep's model directory (each subdirectory holding a "
+      "trained model, e.g. run-0003 of --grid): a table best test loss first, and one picture of "
+      "every run's test loss per epoch.");
+  auto text = [] { return cxxopts::value<std::string>(); };
+  auto add = options.add_options();
+  add("model-dir", "The sweep's --model-dir", text()->default_value("model"));
+  add("out", "Where to write the picture (default: <model-dir>/sweep.svg)", text());
+  add("h,help", "Show this help");
+  const cxxopts::ParseResult result = parse_flags(options, "trainer gather", args);
+  if (result["help"].as<bool>()) return ShowHelp{options.help(), ""};
+  GatherConfig config;
+  config.model_dir = parse_model_dir_flag(result["model-dir"].as<std::string>());
+  if (result.count("out")) config.out = parse_path_flag("out", result["out"].as<std::string>());
+  return config;
+}
+
+void run_gather(const GatherConfig& config, std::ostream& out) {
+  const std::filesystem::path root(config.model_dir);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(root, ec))
+    throw RuntimeFailure(
+        config.model_dir + ": " +
+        (std::filesystem::exists(root, ec) ? "not a directory" : "does not exist"));
+  const std::filesystem::path picture =
+      config.out ? std::filesystem::path(*config.out) : root / "sweep.svg";
+  require_replaceable(picture);
+  std::vector<std::filesystem::path> children;
+  std::filesystem::directory_iterator entries(root, ec), end;
+  for (; !ec && entries != end; entries.increment(ec)) {
+    if (entries->is_directory(ec)) children.push_back(entries->path());
+  }
+  if (ec) throw RuntimeFailure(config.model_dir + ": cannot list: " + ec.message());
+  std::sort(children.begin(), children.end());
+
+  std::vector<GatheredRun> runs;
+  std::vector<std::string> unfinished;
+  for (const std::filesystem::path& child : children) {
+    const ModelDir dir(child);
+    std::error_code exists_ec;
+    const bool has_checkpoints = std::filesystem::exists(dir.checkpoints_dir(), exists_ec);
+    GatheredRun run;
+    run.name = child.filename().string();
+    try {
+      run.spec = dir.load_spec("");
+    } catch (const RuntimeFailure& e) {
+      // Not (yet) a trained model: a run still in its first epoch, or a folder of something else.
+      if (has_checkpoints) unfinished.push_back(printable(child.string()) + ": no saved model yet");
+      continue;
+    }
+    run.history = dir.load_metrics();
+    runs.push_back(std::move(run));
+  }
+  if (runs.empty())
+    throw RuntimeFailure(config.model_dir +
+                         ": no trained runs in it (each run's directory holds weights/config.json "
+                         "once its first epoch is done)");
+  std::stable_sort(runs.begin(), runs.end(), [](const GatheredRun& a, const GatheredRun& b) {
+    return a.spec.test_loss < b.spec.test_loss;
+  });
+
+  out << "rank\ttest_loss\ttrain_loss\tepochs\trun\tflags\n";
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const GatheredRun& run = runs[i];
+    std::string flags;
+    if (run.spec.grid) {
+      for (const auto& [flag, value] : run.spec.grid->flags)
+        flags += (flags.empty() ? "" : " ") + flag + " " + value;
+    }
+    out << i + 1 << "\t" << fixed(run.spec.test_loss) << "\t" << fixed(run.spec.train_loss) << "\t"
+        << run.spec.epochs << "\t" << printable(run.name) << "\t"
+        << (flags.empty() ? "-" : printable(flags)) << "\n";
+  }
+  for (const std::string& line : unfinished) out << "unfinished\t" << line << "\n";
+
+  // The curves, best run first in the legend; a ten-colour cycle.
+  static const char* const kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                        "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+  std::vector<CurveSeries> series;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    CurveSeries s;
+    s.name = runs[i].name;
+    s.legend = runs[i].name + " " + fixed(runs[i].spec.test_loss).substr(0, 8);
+    s.color = kColors[i % 10];
+    for (const EpochMetrics& m : runs[i].history) s.points.emplace_back(m.epoch, m.test_loss);
+    series.push_back(std::move(s));
+  }
+  write_file_atomically(picture, curves_svg(series,
+                                            "test loss of " + std::to_string(runs.size()) +
+                                                " runs, " + config.model_dir,
+                                            "test loss (mean squared error)"));
+  out << "wrote " << printable(picture.string()) << " (test loss per epoch of " << runs.size()
+      << (runs.size() == 1 ? " run)" : " runs)") << std::endl;
+}
+
+}  // namespace trainer
