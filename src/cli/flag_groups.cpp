@@ -1,5 +1,7 @@
 #include "cli/flag_groups.h"
 
+#include "net/s3_settings.h"
+
 #include <cstdlib>
 #include <sstream>
 
@@ -49,7 +51,8 @@ void add_data_flags(cxxopts::Options& options) {
       text());
   add("mirror",
       "Mirror base URL, laid out like a data dir (URL/<dataset>/<file>); repeatable, tried "
-      "first in the order given (https://, http://, file:///)",
+      "first in the order given (https://, http://, file:///, s3://bucket/prefix signed with the "
+      "AWS settings)",
       cxxopts::value<std::vector<std::string>>());
   add("no-catalog-mirrors", "Use only --mirror and TRAINER_MIRROR, not the built-in mirrors");
   add("offline", "Never use the network: the cache and file:// mirrors only");
@@ -60,6 +63,11 @@ void add_data_flags(cxxopts::Options& options) {
 }
 
 std::string parse_mirror(const std::string& source, const std::string& text) {
+  if (text.rfind("s3://", 0) == 0) {
+    // A private mirror in a bucket: signed GETs (net/s3_client.h), verified like any mirror.
+    const S3Location location = parse_s3_url(source, text);
+    return location.text() + "/";
+  }
   Url url;
   try {
     url = parse_url(text);

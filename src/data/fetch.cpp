@@ -8,8 +8,10 @@
 #include "data/verify.h"
 #include "net/http_client.h"
 #include "net/net_error.h"
+#include "net/s3_client.h"
 #include "net/tls_stream.h"
 #include "util/atomic_file.h"
+#include "util/errors.h"
 #include "util/file_read.h"
 #include "version.h"
 
@@ -39,10 +41,40 @@ std::vector<std::uint8_t> read_local(const Url& url, std::uint64_t max_bytes) {
   return bytes;
 }
 
-std::vector<std::uint8_t> download(const Url& url, const CatalogFile& file,
+HttpOptions http_options(const FetchOptions& options, const ProxySettings& proxies) {
+  HttpOptions http;
+  http.timeout_s = options.timeout_s;
+  http.proxies = &proxies;
+  http.trust = []() -> const TrustStore& { return TrustStore::system(); };
+  http.user_agent = std::string("trainer/") + TRAINER_VERSION;
+  return http;
+}
+
+// A private mirror in a bucket: a signed GET of s3://bucket/prefix/<dataset>/<file>. S3's answers
+// become the NetErrors a mirror's failures are (retryable where S3 says so).
+std::vector<std::uint8_t> download_s3(const std::string& url_text, const CatalogFile& file,
+                                      const FetchOptions& options, const ProxySettings& proxies) {
+  const std::size_t slash = url_text.rfind('/');
+  const S3Location where = parse_s3_url("mirror", url_text.substr(0, slash));
+  std::optional<std::string> bytes;
+  try {
+    S3Client client(resolve_s3_settings(process_environment()), http_options(options, proxies));
+    bytes = client.get(where, url_text.substr(slash + 1), max_archive_bytes(file));
+  } catch (const S3Error& e) {
+    throw NetError(NetFailure::http_status, e.retryable(), e.code() + ": " + e.what());
+  } catch (const RuntimeFailure& e) {  // credentials missing or unreadable
+    throw NetError(NetFailure::local, false, e.what());
+  }
+  if (!bytes) throw NetError(NetFailure::http_status, false, "NoSuchKey: no such object");
+  return std::vector<std::uint8_t>(bytes->begin(), bytes->end());
+}
+
+std::vector<std::uint8_t> download(const std::string& url_text, const CatalogFile& file,
                                    const FetchOptions& options, const ProxySettings& proxies,
                                    FetchReporter& reporter) {
   const std::uint64_t max_bytes = max_archive_bytes(file);
+  if (url_text.rfind("s3://", 0) == 0) return download_s3(url_text, file, options, proxies);
+  const Url url = parse_url(url_text);
   if (url.is_file()) return read_local(url, max_bytes);
   std::vector<std::uint8_t> bytes;
   std::optional<std::uint64_t> total;
@@ -80,12 +112,7 @@ std::vector<std::uint8_t> download(const Url& url, const CatalogFile& file,
     bytes.insert(bytes.end(), data, data + size);
     reporter.progress(bytes.size(), total);
   };
-  HttpOptions http;
-  http.timeout_s = options.timeout_s;
-  http.proxies = &proxies;
-  http.trust = []() -> const TrustStore& { return TrustStore::system(); };
-  http.user_agent = std::string("trainer/") + TRAINER_VERSION;
-  http_get(url, http, sink);
+  http_get(url, http_options(options, proxies), sink);
   return bytes;
 }
 
@@ -116,7 +143,6 @@ std::vector<std::uint8_t> fetch_verified(const CatalogDataset& dataset, const Ca
       options.offline ? ProxySettings() : ProxySettings::from_environment();
   std::string failures;
   for (const std::string& url_text : urls) {
-    const Url url = parse_url(url_text);
     std::string cause;
     int attempt = 0;
     for (;; ++attempt) {
@@ -124,7 +150,7 @@ std::vector<std::uint8_t> fetch_verified(const CatalogDataset& dataset, const Ca
       try {
         const auto start = Clock::now();
         reporter.started(label, url_text);
-        std::vector<std::uint8_t> archive = download(url, file, options, proxies, reporter);
+        std::vector<std::uint8_t> archive = download(url_text, file, options, proxies, reporter);
         std::vector<std::uint8_t> content = verified_content(archive, file);
         write_file_atomically(
             destination,

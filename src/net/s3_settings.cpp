@@ -69,9 +69,9 @@ std::map<std::string, Section> read_shared_file(const std::string& path) {
 
 }  // namespace
 
-S3Location parse_s3_url(const std::string& flag, const std::string& text) {
+S3Location parse_s3_url(const std::string& label, const std::string& text) {
   if (text.rfind("s3://", 0) != 0)
-    throw UsageError("--" + flag + ": '" + printable(text) + "' is not an s3:// URL");
+    throw UsageError(label + ": '" + printable(text) + "' is not an s3:// URL");
   std::string rest = text.substr(5);
   const std::size_t slash = rest.find('/');
   S3Location location;
@@ -79,11 +79,11 @@ S3Location parse_s3_url(const std::string& flag, const std::string& text) {
   if (slash != std::string::npos) location.prefix = rest.substr(slash + 1);
   while (!location.prefix.empty() && location.prefix.back() == '/') location.prefix.pop_back();
   if (!valid_bucket(location.bucket))
-    throw UsageError("--" + flag + ": '" + printable(location.bucket) +
+    throw UsageError(label + ": '" + printable(location.bucket) +
                      "' is not a bucket name S3 accepts (3 to 63 of a-z, 0-9, '.' and '-', "
                      "beginning and ending with a letter or digit)");
   if (location.prefix.find("//") != std::string::npos || location.prefix.rfind('/', 0) == 0)
-    throw UsageError("--" + flag + ": '" + printable(text) + "' has an empty path segment");
+    throw UsageError(label + ": '" + printable(text) + "' has an empty path segment");
   return location;
 }
 

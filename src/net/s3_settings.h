@@ -18,9 +18,10 @@ struct S3Location {
   std::string bucket, prefix;
   std::string text() const { return "s3://" + bucket + (prefix.empty() ? "" : "/" + prefix); }
 };
-// Throws UsageError "--<flag>: ..." for a URL that is not s3:// or whose bucket name S3 would
-// refuse (3 to 63 of a-z 0-9 . -, beginning and ending with a letter or digit).
-S3Location parse_s3_url(const std::string& flag, const std::string& text);
+// Throws UsageError "<label>: ..." (the flag or variable) for a URL that is not s3:// or whose
+// bucket name S3 would refuse (3 to 63 of a-z 0-9 . -, beginning and ending with a letter or
+// digit).
+S3Location parse_s3_url(const std::string& label, const std::string& text);
 
 struct S3Settings {
   AwsCredentials credentials;

@@ -14,7 +14,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import SKIP, Checks  # noqa: E402
+from common import DATA_DIR, SKIP, TRAINER, Checks  # noqa: E402
 from pypi_venv import ensure_venv  # noqa: E402
 
 REQUIREMENTS = ["moto[server]==5.2.5"]
@@ -119,6 +119,42 @@ def main():
                                  env=dict(env, AWS_ACCESS_KEY_ID="", AWS_SECRET_ACCESS_KEY=""))
         checks.check(refused.returncode == 1 and b"no AWS credentials" in refused.stderr,
                      f"no credentials: one message naming what to set: {refused.stderr.decode().strip()}")
+
+        # A private dataset mirror in a bucket: signed GETs, verified by the catalog's hashes.
+        source = os.path.join(DATA_DIR, "fashion-mnist")
+        names = sorted(n for n in os.listdir(source) if n.endswith(".gz"))
+        uploaded = boto3("s3.create_bucket(Bucket='mirror'); import os; "
+                         f"[s3.upload_file(os.path.join({source!r}, n), 'mirror', 'datasets/fashion-mnist/' + n) "
+                         f"for n in {names!r}]; "
+                         f"[s3.put_object(Bucket='mirror', Key='bad/fashion-mnist/' + n, Body=b'not the data') "
+                         f"for n in {names!r}]")
+
+        def download(mirror, extra_env=None):
+            data_dir = tempfile.mkdtemp(prefix="trainer-s3-data-")
+            result = subprocess.run([TRAINER, "download", "--dataset", "fashion-mnist", "--data-dir", data_dir,
+                                     "--mirror", mirror, "--no-catalog-mirrors", "--retries", "0"],
+                                    capture_output=True, text=True, env=dict(env, **(extra_env or {})), timeout=300)
+            return result, data_dir
+
+        good, data_dir = download("s3://mirror/datasets")
+        checks.check(uploaded.returncode == 0 and good.returncode == 0
+                     and set(names) <= set(os.listdir(os.path.join(data_dir, "fashion-mnist"))),
+                     f"download --mirror s3://mirror/datasets: the four files, verified: {good.stdout.strip()[-200:]} "
+                     f"{good.stderr.strip()[-300:]}")
+        bad, _ = download("s3://mirror/bad")
+        lines = bad.stderr.splitlines()
+        checks.check(bad.returncode == 1 and len(lines) == 1 and "s3://mirror/bad/fashion-mnist/" in lines[0]
+                     and "SHA-256" in lines[0], f"a mirror in a bucket serving wrong bytes: exit 1, {lines}")
+        missing, _ = download("s3://mirror/nothing")
+        checks.check(missing.returncode == 1 and "NoSuchKey" in missing.stderr,
+                     f"a prefix without the files: exit 1, {missing.stderr.strip()[:200]}")
+        anonymous, _ = download("s3://mirror/datasets", {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""})
+        checks.check(anonymous.returncode == 1 and "no AWS credentials" in anonymous.stderr
+                     and len(anonymous.stderr.splitlines()) == 1,
+                     f"no credentials for an s3:// mirror: exit 1, {anonymous.stderr.strip()[:200]}")
+        refused = subprocess.run([TRAINER, "download", "--mirror", "s3://A_bucket/x"], capture_output=True, text=True)
+        checks.check(refused.returncode == 2 and "--mirror" in refused.stderr and "bucket name" in refused.stderr,
+                     f"--mirror with a bucket name S3 refuses: exit 2, {refused.stderr.strip()}")
     finally:
         os.killpg(server.pid, 9)
         server.wait()

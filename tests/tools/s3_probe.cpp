@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   if (argc < 3) return 2;
   const std::string command = argv[1];
   try {
-    const S3Location where = parse_s3_url("url", argv[2]);
+    const S3Location where = parse_s3_url("URL", argv[2]);
     HttpOptions options;
     options.timeout_s = 10;
     options.trust = []() -> const TrustStore& { return TrustStore::system(); };

@@ -27,14 +27,14 @@ EnvironmentReader environment(std::map<std::string, std::string> values) {
 }  // namespace
 
 TEST_CASE("s3:// URLs: bucket and prefix, and the names S3 refuses", "[s3]") {
-  S3Location l = parse_s3_url("model-dir", "s3://runs/sweep/7/");
+  S3Location l = parse_s3_url("--model-dir", "s3://runs/sweep/7/");
   REQUIRE((l.bucket == "runs" && l.prefix == "sweep/7" && l.text() == "s3://runs/sweep/7"));
-  l = parse_s3_url("model-dir", "s3://my.bucket-1");
+  l = parse_s3_url("--model-dir", "s3://my.bucket-1");
   REQUIRE((l.bucket == "my.bucket-1" && l.prefix.empty()));
   for (const char* bad : {"s3://ab/x", "s3://Runs/x", "s3://-runs/x", "s3://runs_/x", "s3:///x",
                           "s3://runs//x", "gs://runs/x", "s3:/runs"})
-    REQUIRE_THROWS_AS(parse_s3_url("model-dir", bad), UsageError);
-  REQUIRE_THROWS_WITH(parse_s3_url("model-dir", "s3://A/x"), Catch::Contains("--model-dir"));
+    REQUIRE_THROWS_AS(parse_s3_url("--model-dir", bad), UsageError);
+  REQUIRE_THROWS_WITH(parse_s3_url("--model-dir", "s3://A/x"), Catch::Contains("--model-dir"));
 }
 
 TEST_CASE("AWS settings: the environment, then the shared files", "[s3]") {
