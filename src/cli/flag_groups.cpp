@@ -8,6 +8,7 @@
 #include "cli/flag_values.h"
 #include "net/url.h"
 #include "util/errors.h"
+#include "util/text.h"
 
 namespace trainer {
 
@@ -27,6 +28,16 @@ cxxopts::Options command_options(const std::string& program, const std::string& 
 
 cxxopts::ParseResult parse_flags(cxxopts::Options& options, const std::string& program,
                                  const std::vector<std::string>& args) {
+  // cxxopts matches "--flag=value" with a std::regex, whose recursion overflows the stack on
+  // values of tens of kilobytes: no flag of ours takes anything near this long.
+  constexpr std::size_t kMaxArgumentBytes = 8192;
+  for (const std::string& arg : args) {
+    if (arg.size() <= kMaxArgumentBytes) continue;
+    const std::string flag = arg.rfind("--", 0) == 0 ? arg.substr(0, arg.find('=')) : "argument";
+    throw UsageError(printable(flag.substr(0, 64)) + ": " + std::to_string(arg.size()) +
+                     " bytes, longer than the " + std::to_string(kMaxArgumentBytes) +
+                     " any flag takes");
+  }
   std::vector<const char*> argv = {program.c_str()};
   for (const std::string& arg : args) argv.push_back(arg.c_str());
   cxxopts::ParseResult result;

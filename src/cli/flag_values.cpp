@@ -84,23 +84,34 @@ std::string parse_path_flag(const std::string& flag, const std::string& text) {
   return text;
 }
 
-std::string parse_model_dir_flag(const std::string& text) {
-  const std::string path = parse_path_flag("model-dir", text);
+void reject_url_flag(const std::string& flag, const std::string& path) {
+  auto scheme_like = [](const std::string& text, std::size_t end) {
+    return end > 0 && std::all_of(text.begin(), text.begin() + std::ptrdiff_t(end), [](char c) {
+             return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+           });
+  };
   const std::size_t scheme_end = path.find("://");
-  const bool url =
-      scheme_end != std::string::npos && scheme_end > 0 &&
-      std::all_of(path.begin(), path.begin() + std::ptrdiff_t(scheme_end), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
-      });
-  if (url) {
+  if (scheme_end != std::string::npos && scheme_like(path, scheme_end)) {
     throw UsageError(
-        "--model-dir: '" + printable(path) + "' is a URL (" +
+        "--" + flag + ": '" + printable(path) + "' is a URL (" +
         printable(path.substr(0, scheme_end)) +
-        "://); this trainer writes model directories on local or mounted file "
-        "systems only (mount the bucket, e.g. with s3fs or gcsfuse, and give its path; a local "
-        "directory of that name is ./" +
+        "://); this trainer writes model directories and files on local or mounted file systems "
+        "only (mount the bucket, e.g. with s3fs or gcsfuse, and give its path; a local directory "
+        "of that name is ./" +
         printable(path) + ")");
   }
+  // "s3:/bucket/x": a URL's scheme with one slash is a typo far more often than a directory.
+  const std::size_t colon = path.find(":/");
+  if (colon != std::string::npos && path.find('/') == colon + 1 && scheme_like(path, colon)) {
+    throw UsageError("--" + flag + ": '" + printable(path) + "' looks like a URL with one slash (" +
+                     printable(path.substr(0, colon)) +
+                     "://...); a local directory of that name is ./" + printable(path));
+  }
+}
+
+std::string parse_model_dir_flag(const std::string& text) {
+  const std::string path = parse_path_flag("model-dir", text);
+  reject_url_flag("model-dir", path);
   return path;
 }
 

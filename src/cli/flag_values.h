@@ -24,6 +24,8 @@ std::string parse_path_flag(const std::string& flag, const std::string& text);
 // --model-dir: a local path. A URL (`s3://`, `gs://`, `hdfs://`, ... : a scheme followed by "://")
 // is a usage error naming what is supported, never a local directory called "s3:".
 std::string parse_model_dir_flag(const std::string& text);
+// The same check for another path flag (--out).
+void reject_url_flag(const std::string& flag, const std::string& path);
 // --device auto|cpu|cuda
 DeviceKind parse_device_flag(const std::string& text);
 

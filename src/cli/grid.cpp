@@ -1,6 +1,7 @@
 #include "cli/grid.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <set>
 
@@ -96,6 +97,13 @@ std::vector<std::pair<std::string, std::string>> Grid::member(std::size_t index)
   return flags;
 }
 
+std::string Grid::member_text(std::size_t index) const {
+  std::string text;
+  for (const auto& [flag, value] : member(index))
+    text += (text.empty() ? "" : " ") + flag + "=" + shell_word(value);
+  return text;
+}
+
 GridArgs take_grid_args(const std::vector<std::string>& args) {
   GridArgs parsed;
   for (std::size_t i = 0; i < args.size();) {
@@ -155,10 +163,11 @@ GridIndex grid_index(const GridArgs& args, const GridEnvironment& env) {
   return found;
 }
 
-std::string grid_run_dir(const std::string& model_dir, std::size_t index, std::size_t size) {
-  const int width = std::max<int>(4, int(std::to_string(size > 0 ? size - 1 : 0).size()));
+std::string grid_run_dir(const std::string& model_dir, std::size_t index, std::size_t) {
+  // Five digits whatever the grid's size (at most 100000 runs): a grid that grows keeps the names
+  // of the runs it had, and their progress.
   char name[32];
-  std::snprintf(name, sizeof name, "run-%0*zu", width, index);
+  std::snprintf(name, sizeof name, "run-%05zu", index);
   return model_dir + (model_dir.empty() || model_dir.back() == '/' ? "" : "/") + name;
 }
 

@@ -3,7 +3,7 @@
 // the scheduler that runs them says which one this process is: --grid-index N, else the first set
 // of JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs), SLURM_ARRAY_TASK_ID (Slurm job arrays) and
 // AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch array jobs), 0-based. Run i trains into
-// <model-dir>/run-<i> (at least 4 digits) with the other flags as given. No scheduler of ours:
+// <model-dir>/run-<i> (5 digits) with the other flags as given. No scheduler of ours:
 // each index is a plain training run, resumable as any.
 #pragma once
 
@@ -26,6 +26,8 @@ struct Grid {
   std::size_t size() const;
   // ("--learning-rate", "0.003"), ... for run `index` < size().
   std::vector<std::pair<std::string, std::string>> member(std::size_t index) const;
+  // Run `index`'s flags as a shell would take them: --flag=value, quoted where needed.
+  std::string member_text(std::size_t index) const;
 };
 
 // The arguments of a `trainer [train]` or `trainer grid` command line, with the grid taken out.
@@ -50,7 +52,7 @@ GridIndex grid_index(const GridArgs& args, const GridEnvironment& env);
 // For --help's environment list.
 extern const char kGridEnvironmentHelp[];
 
-// <model-dir>/run-0007.
+// <model-dir>/run-00007.
 std::string grid_run_dir(const std::string& model_dir, std::size_t index, std::size_t size);
 
 // The training arguments of run `index`: the rest, its --model-dir, and each axis as --flag=value.

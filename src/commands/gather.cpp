@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iostream>
 
 #include "cli/flag_values.h"
 #include "io/model_dir.h"
@@ -37,13 +38,19 @@ std::variant<GatherConfig, ShowHelp> parse_gather_args(const std::vector<std::st
   auto text = [] { return cxxopts::value<std::string>(); };
   auto add = options.add_options();
   add("model-dir", "The sweep's --model-dir", text()->default_value("model"));
-  add("out", "Where to write the picture (default: <model-dir>/sweep.svg)", text());
+  add("out", "Where to write the picture, FILE.svg (default: <model-dir>/sweep.svg)", text());
   add("h,help", "Show this help");
   const cxxopts::ParseResult result = parse_flags(options, "trainer gather", args);
   if (result["help"].as<bool>()) return ShowHelp{options.help(), ""};
   GatherConfig config;
   config.model_dir = parse_model_dir_flag(result["model-dir"].as<std::string>());
-  if (result.count("out")) config.out = parse_path_flag("out", result["out"].as<std::string>());
+  if (result.count("out")) {
+    config.out = parse_path_flag("out", result["out"].as<std::string>());
+    reject_url_flag("out", *config.out);
+    if (std::filesystem::path(*config.out).extension() != ".svg")
+      throw UsageError("--out: '" + printable(*config.out) +
+                       "' must end in .svg (the picture is SVG)");
+  }
   return config;
 }
 
@@ -70,40 +77,64 @@ void run_gather(const GatherConfig& config, std::ostream& out) {
   for (const std::filesystem::path& child : children) {
     const ModelDir dir(child);
     std::error_code exists_ec;
-    const bool has_checkpoints = std::filesystem::exists(dir.checkpoints_dir(), exists_ec);
     GatheredRun run;
     run.name = child.filename().string();
+    if (!dir.is_trained()) {
+      // A run still in its first epoch, or a folder of something else.
+      if (std::filesystem::exists(dir.checkpoints_dir(), exists_ec))
+        unfinished.push_back(printable(child.string()) + ": no saved model yet");
+      continue;
+    }
     try {
       run.spec = dir.load_spec("");
     } catch (const RuntimeFailure& e) {
-      // Not (yet) a trained model: a run still in its first epoch, or a folder of something else.
-      if (has_checkpoints) unfinished.push_back(printable(child.string()) + ": no saved model yet");
+      // Damaged state is reported, never ranked: the other runs are still gathered.
+      std::cerr << "trainer: warning: " << printable(e.what()) << " (left out of the table)"
+                << std::endl;
       continue;
     }
-    run.history = dir.load_metrics();
+    try {
+      run.history = dir.load_metrics();
+    } catch (const RuntimeFailure& e) {
+      std::cerr << "trainer: warning: " << printable(e.what()) << " (its curve is left out)"
+                << std::endl;
+    }
     runs.push_back(std::move(run));
   }
-  if (runs.empty())
-    throw RuntimeFailure(config.model_dir +
-                         ": no trained runs in it (each run's directory holds weights/config.json "
-                         "once its first epoch is done)");
+  std::string unfinished_rows;
+  for (const std::string& line : unfinished) unfinished_rows += "unfinished\t" + line + "\n";
+  if (runs.empty()) {
+    out << unfinished_rows << std::flush;
+    if (ModelDir(root).is_trained())
+      throw RuntimeFailure(config.model_dir +
+                           ": is itself a trained model directory; gather takes a sweep's "
+                           "--model-dir, the directory that holds its run-<i> directories");
+    throw RuntimeFailure(config.model_dir + ": no trained runs in it" +
+                         (unfinished.empty()
+                              ? std::string(" (each run's directory holds weights/config.json "
+                                            "once its first epoch is done)")
+                              : " yet (" + std::to_string(unfinished.size()) + " unfinished)"));
+  }
   std::stable_sort(runs.begin(), runs.end(), [](const GatheredRun& a, const GatheredRun& b) {
     return a.spec.test_loss < b.spec.test_loss;
   });
 
-  out << "rank\ttest_loss\ttrain_loss\tepochs\trun\tflags\n";
+  std::string table = "rank\ttest_loss\ttrain_loss\tepochs\trun\tflags\n";
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const GatheredRun& run = runs[i];
     std::string flags;
     if (run.spec.grid) {
       for (const auto& [flag, value] : run.spec.grid->flags)
-        flags += (flags.empty() ? "" : " ") + flag + " " + value;
+        flags += (flags.empty() ? "" : " ") + flag + "=" + shell_word(value);
     }
-    out << i + 1 << "\t" << fixed(run.spec.test_loss) << "\t" << fixed(run.spec.train_loss) << "\t"
-        << run.spec.epochs << "\t" << printable(run.name) << "\t"
-        << (flags.empty() ? "-" : printable(flags)) << "\n";
+    table += std::to_string(i + 1) + "\t" + fixed(run.spec.test_loss) + "\t" +
+             fixed(run.spec.train_loss) + "\t" + std::to_string(run.spec.epochs) + "\t" +
+             printable(run.name) + "\t" + (flags.empty() ? "-" : printable(flags)) + "\n";
   }
-  for (const std::string& line : unfinished) out << "unfinished\t" << line << "\n";
+  // The table first: when it cannot be written (a closed or full stdout) the command fails
+  // (main.cpp says so) and writes no picture.
+  out << table << unfinished_rows << std::flush;
+  if (!out.good()) return;
 
   // The curves, best run first in the legend; a ten-colour cycle.
   static const char* const kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",

@@ -202,6 +202,12 @@ SavedModel ModelDir::load_saved_model(const std::string& missing_hint) const {
   return read_saved_model(config_file(), weights_file(), missing_hint);
 }
 
+bool ModelDir::is_trained() const {
+  std::error_code ec;
+  return std::filesystem::exists(config_file(), ec) ||
+         std::filesystem::exists(layout1_config_file(), ec);
+}
+
 TrainedModelSpec ModelDir::load_spec(const std::string& missing_hint) const {
   const std::filesystem::path file = is_layout1() ? layout1_config_file() : config_file();
   return parse_config_json(read_text_file(file, kMaxConfigJsonBytes, missing_hint), file.string());

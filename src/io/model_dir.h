@@ -76,6 +76,8 @@ class ModelDir {
   // weights/ (or layout 1's saved_model/ when weights/ holds neither file). Throws RuntimeFailure
   // naming the file; `missing_hint` follows "does not exist".
   SavedModel load_saved_model(const std::string& missing_hint) const;
+  // Whether a trained model's config.json is there (weights/, or layout 1's saved_model/).
+  bool is_trained() const;
   // config.json alone (the same two places), and metrics.jsonl (empty when absent).
   TrainedModelSpec load_spec(const std::string& missing_hint) const;
   std::vector<EpochMetrics> load_metrics() const;

@@ -1,5 +1,7 @@
 #include "io/trained_model.h"
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "io/safetensors.h"
@@ -83,9 +85,19 @@ TrainedModelSpec parse_config_json(const std::string& text, const std::string& n
       spec.limit = j.at("limit").get<int>();
       if (*spec.limit < 1) throw RuntimeFailure(name + ": limit must be positive");
     }
-    spec.epochs = j.at("epochs").get<int>();
-    spec.train_loss = j.value("train_loss", 0.0);
-    spec.test_loss = j.value("test_loss", 0.0);
+    const nlohmann::json& epochs = j.at("epochs");
+    if (!epochs.is_number_integer() || epochs.get<std::int64_t>() < 0 ||
+        epochs.get<std::int64_t>() > 1000000)
+      throw RuntimeFailure(name + ": epochs is not a whole number from 0 to 1000000");
+    spec.epochs = epochs.get<int>();
+    for (const auto& [key, value] :
+         {std::pair<const char*, double*>{"train_loss", &spec.train_loss},
+          std::pair<const char*, double*>{"test_loss", &spec.test_loss}}) {
+      const nlohmann::json& loss = j.at(key);
+      if (!loss.is_number() || !std::isfinite(loss.get<double>()) || loss.get<double>() < 0)
+        throw RuntimeFailure(name + ": " + key + " is not a finite loss");
+      *value = loss.get<double>();
+    }
     if (j.contains("grid")) {
       const nlohmann::json& grid = j.at("grid");
       GridMembership member;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "util/text.h"
+
 namespace trainer {
 namespace {
 
@@ -16,7 +18,14 @@ std::string number(double value, int decimals) {
   return text;
 }
 
-std::string xml_escape(const std::string& text) {
+// Text for an attribute or element: control bytes and bytes that are not UTF-8 as \xNN
+// (util/text.h printable: XML 1.0 allows neither), U+FFFE and U+FFFF likewise, then the markup.
+std::string xml_escape(const std::string& raw) {
+  std::string text = printable(raw);
+  for (const char* nonchar : {"\xef\xbf\xbe", "\xef\xbf\xbf"}) {
+    for (std::size_t at; (at = text.find(nonchar)) != std::string::npos;)
+      text.replace(at, 3, nonchar[2] == '\xbe' ? "\\xef\\xbf\\xbe" : "\\xef\\xbf\\xbf");
+  }
   std::string out;
   for (char c : text) {
     switch (c) {
@@ -111,8 +120,11 @@ std::string curves_svg(const std::vector<CurveSeries>& series, const std::string
          "\" text-anchor=\"middle\">epoch</text>\n";
   svg += "<text transform=\"translate(18 " + number(kTop + plot_h / 2, 1) +
          ") rotate(-90)\" text-anchor=\"middle\">" + xml_escape(y_label) + "</text>\n";
-  // One polyline with markers per series.
+  // One polyline with markers per series; as many legend entries as the plot's height holds, the
+  // last of them saying how many more there are.
   int legend_y = kTop + 16;
+  const std::size_t legend_rows = std::size_t((kHeight - kBottom - kTop - 8) / 18);
+  std::size_t drawn = 0;
   for (const CurveSeries& s : series) {
     const std::string name = xml_escape(s.name), color = xml_escape(s.color);
     std::string points;
@@ -127,6 +139,12 @@ std::string curves_svg(const std::vector<CurveSeries>& series, const std::string
              name + " " + number(value, 6) + "</title></circle>\n";
     }
     const int lx = kWidth - kRight - 110;
+    if (++drawn > legend_rows) continue;
+    if (drawn == legend_rows && series.size() > legend_rows) {
+      svg += "<text x=\"" + std::to_string(lx + 30) + "\" y=\"" + std::to_string(legend_y) +
+             "\">and " + std::to_string(series.size() - legend_rows + 1) + " more</text>\n";
+      continue;
+    }
     svg += "<line x1=\"" + std::to_string(lx) + "\" y1=\"" + std::to_string(legend_y - 4) +
            "\" x2=\"" + std::to_string(lx + 24) + "\" y2=\"" + std::to_string(legend_y - 4) +
            "\" stroke=\"" + color + "\" stroke-width=\"2\"/>\n";

@@ -68,4 +68,19 @@ inline std::string printable(const std::string& text) {
   return out;
 }
 
+// `text` as one shell word: as it is when it holds only characters no shell treats specially, else
+// in single quotes (each ' written as '\'').
+inline std::string shell_word(const std::string& text) {
+  bool plain = !text.empty();
+  for (const char c : text) {
+    const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      std::string("._/:=+,-@%").find(c) != std::string::npos;
+    plain = plain && safe;
+  }
+  if (plain) return text;
+  std::string quoted = "'";
+  for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
 }  // namespace trainer
