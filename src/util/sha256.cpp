@@ -36,6 +36,8 @@ bool Sha256::uses_sha_ni() const {
 }
 
 void Sha256::update(const void* data, std::size_t size) {
+  // Nothing to add; and an empty buffer's pointer may be null, which memcpy must never see.
+  if (size == 0) return;
   State& s = *state_;
   const auto* bytes = static_cast<const std::uint8_t*>(data);
   if (!s.sha_ni) {

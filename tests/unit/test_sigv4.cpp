@@ -3,7 +3,10 @@
 // and the aws-sig-v4-test-suite's get-vanilla and get-header-value-trim.
 #include <catch2/catch.hpp>
 
+#include <string_view>
+
 #include "net/sigv4.h"
+#include "util/sha256.h"
 
 using namespace trainer;
 
@@ -105,4 +108,10 @@ TEST_CASE("SigV4: header values are trimmed and inner runs of spaces folded", "[
           std::string::npos);
   REQUIRE(aws_uri_encode("a b/c~d*é", true) == "a%20b%2Fc~d%2A%C3%A9");
   REQUIRE(aws_uri_encode("a b/c", false) == "a%20b/c");
+}
+
+TEST_CASE("SHA-256 of an empty body given as a null pointer (an empty string_view)", "[sigv4]") {
+  // UBSan caught memcpy(…, nullptr, 0) here when S3Client hashed a GET's empty payload.
+  const std::string_view empty;
+  REQUIRE(sha256_hex(empty.data(), empty.size()) == kEmptySha256);
 }
