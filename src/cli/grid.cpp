@@ -163,7 +163,7 @@ GridIndex grid_index(const GridArgs& args, const GridEnvironment& env) {
   return found;
 }
 
-std::string grid_run_dir(const std::string& model_dir, std::size_t index, std::size_t) {
+std::string grid_run_dir(const std::string& model_dir, std::size_t index) {
   // Five digits whatever the grid's size (at most 100000 runs): a grid that grows keeps the names
   // of the runs it had, and their progress.
   char name[32];
@@ -174,7 +174,7 @@ std::string grid_run_dir(const std::string& model_dir, std::size_t index, std::s
 std::vector<std::string> grid_member_args(const GridArgs& args, std::size_t index) {
   std::vector<std::string> member = args.rest;
   member.push_back("--model-dir");
-  member.push_back(grid_run_dir(args.model_dir, index, args.grid.size()));
+  member.push_back(grid_run_dir(args.model_dir, index));
   for (const auto& [flag, value] : args.grid.member(index)) member.push_back(flag + "=" + value);
   return member;
 }

@@ -53,7 +53,7 @@ GridIndex grid_index(const GridArgs& args, const GridEnvironment& env);
 extern const char kGridEnvironmentHelp[];
 
 // <model-dir>/run-00007.
-std::string grid_run_dir(const std::string& model_dir, std::size_t index, std::size_t size);
+std::string grid_run_dir(const std::string& model_dir, std::size_t index);
 
 // The training arguments of run `index`: the rest, its --model-dir, and each axis as --flag=value.
 std::vector<std::string> grid_member_args(const GridArgs& args, std::size_t index);

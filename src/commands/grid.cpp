@@ -43,7 +43,7 @@ void run_grid(const GridConfig& config, std::ostream& out) {
   out << grid.size() << (grid.size() == 1 ? " run" : " runs") << " of --grid " << axes
       << "; run i trains into " << printable(config.args.model_dir) << "/run-<i>\n";
   for (std::size_t i = 0; i < grid.size(); ++i) {
-    out << i << "\t" << printable(grid_run_dir(config.args.model_dir, i, grid.size())) << "\t"
+    out << i << "\t" << printable(grid_run_dir(config.args.model_dir, i)) << "\t"
         << printable(grid.member_text(i)) << "\n";
   }
 }

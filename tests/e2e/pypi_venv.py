@@ -78,25 +78,27 @@ def ensure_venv(name, requirements):
         env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1", PYTHONNOUSERSITE="1")
         env.pop("PYTHONPATH", None)
         env.pop("PYTHONHOME", None)
-        try:
-            made = subprocess.run([BASE_PYTHON, "-m", "venv", venv], capture_output=True, text=True, env=env,
-                                  timeout=300, pass_fds=keep_locked)
-        except (OSError, subprocess.TimeoutExpired) as e:
-            shutil.rmtree(venv, ignore_errors=True)
-            return None, f"{BASE_PYTHON} -m venv: {e}"
+        def step(command, timeout):
+            """(the finished process, None) or (None, why it could not run); the venv goes on failure."""
+            try:
+                return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout,
+                                      pass_fds=keep_locked), None
+            except (OSError, subprocess.TimeoutExpired) as e:
+                shutil.rmtree(venv, ignore_errors=True)
+                return None, str(e)
+
+        made, error = step([BASE_PYTHON, "-m", "venv", venv], 300)
+        if made is None:
+            return None, f"{BASE_PYTHON} -m venv: {error}"
         if made.returncode != 0:
             shutil.rmtree(venv, ignore_errors=True)
             why = _last_line(made.stderr or made.stdout, f"exit {made.returncode}")
             return None, f"{BASE_PYTHON} -m venv is unavailable (Debian's python3-venv): {why}"
         print(f"note: installing {' '.join(sorted(requirements))} from PyPI into {venv}", flush=True)
-        try:
-            pip = subprocess.run([os.path.join(bin_dir, "python"), "-m", "pip", "install", "--quiet",
-                                  "--disable-pip-version-check", "--no-input"] + sorted(requirements),
-                                 capture_output=True, text=True, env=env, timeout=PIP_TIMEOUT_S,
-                                 pass_fds=keep_locked)
-        except (OSError, subprocess.TimeoutExpired) as e:
-            shutil.rmtree(venv, ignore_errors=True)
-            return None, f"pip install: {e}"
+        pip, error = step([os.path.join(bin_dir, "python"), "-m", "pip", "install", "--quiet",
+                           "--disable-pip-version-check", "--no-input"] + sorted(requirements), PIP_TIMEOUT_S)
+        if pip is None:
+            return None, f"pip install: {error}"
         if pip.returncode != 0:
             shutil.rmtree(venv, ignore_errors=True)
             why = _last_line(pip.stderr or pip.stdout, f"exit {pip.returncode}")

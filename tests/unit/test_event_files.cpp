@@ -81,6 +81,19 @@ TEST_CASE("TFRecord frames scan back, and a cut or damaged tail stops the scan",
   flipped = a + b;
   flipped[a.size() + 2] ^= 1;  // in the length: a lying size is caught by its CRC
   REQUIRE(scan_tfrecords(flipped).problem.find("length") != std::string::npos);
+  // A length with a valid CRC that no event has (1 TiB) is damage, never an allocation.
+  std::string huge(8, '\0');
+  huge[5] = 1;  // 2^40, little-endian
+  const std::uint32_t crc = masked_crc32c(huge);
+  for (int i = 0; i < 4; ++i) huge.push_back(char((crc >> (8 * i)) & 0xff));
+  REQUIRE(scan_tfrecords(huge + "data").problem.find("beyond any event") != std::string::npos);
+  const fs::path file = fs::temp_directory_path() / ("trainer-huge-" + std::to_string(::getpid()));
+  { std::ofstream(file, std::ios::binary) << huge << "data"; }
+  TfRecordFileReader reader(file);
+  std::string record;
+  REQUIRE(!reader.next(record));
+  REQUIRE(reader.problem().find("beyond any event") != std::string::npos);
+  fs::remove(file);
 }
 
 TEST_CASE("ProtoReader walks what ProtoWriter wrote and refuses what runs past the end",
