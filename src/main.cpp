@@ -17,6 +17,7 @@
 #include "report/console.h"
 #include "train/interrupt.h"
 #include "util/errors.h"
+#include "util/path_alias.h"
 #include "util/text.h"
 
 namespace {
@@ -128,19 +129,19 @@ int main(int argc, char** argv) {
   try {
     return run(Args(argv + 1, argv + argc));
   } catch (const trainer::Interrupted& e) {
-    std::cerr << "trainer: " << trainer::printable(e.what()) << std::endl;
+    std::cerr << "trainer: " << trainer::printable(trainer::shown_path(e.what())) << std::endl;
     return 128 + e.signal;
   } catch (const trainer::UsageError& e) {
-    std::cerr << "trainer: " << trainer::printable(e.what()) << std::endl;
+    std::cerr << "trainer: " << trainer::printable(trainer::shown_path(e.what())) << std::endl;
     return 2;
   } catch (const trainer::RuntimeFailure& e) {
-    std::cerr << "trainer: " << trainer::printable(e.what()) << std::endl;
+    std::cerr << "trainer: " << trainer::printable(trainer::shown_path(e.what())) << std::endl;
     return 1;
   } catch (const std::bad_alloc&) {
     std::cerr << "trainer: out of memory" << std::endl;
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "trainer: " << trainer::printable(e.what()) << std::endl;
+    std::cerr << "trainer: " << trainer::printable(trainer::shown_path(e.what())) << std::endl;
     return 1;
   }
 }

@@ -3,10 +3,12 @@
 #include "net/s3_settings.h"
 
 #include <cstdlib>
+#include <iostream>
 #include <sstream>
 
 #include "cli/flag_values.h"
 #include "net/url.h"
+#include "report/console.h"
 #include "util/errors.h"
 #include "util/text.h"
 
@@ -90,6 +92,15 @@ std::string parse_mirror(const std::string& source, const std::string& text) {
   std::string base = url.text();
   if (base.back() != '/') base += '/';
   return base;
+}
+
+ModelLocationOptions model_location_options(const DataSource& data) {
+  ModelLocationOptions options;
+  options.staging_root =
+      default_staging_root(resolve_data_dir(data.data_dir).path, &options.staging_source);
+  options.timeout_s = data.fetch.timeout_s;
+  options.warn = [](const std::string& text) { print_warning(std::cerr, text); };
+  return options;
 }
 
 DataSource parse_data_flags(const cxxopts::ParseResult& result) {

@@ -9,6 +9,7 @@
 #include "backend/backend.h"
 #include "cli/cxxopts_config.h"
 #include "data/cache.h"
+#include "io/model_location.h"
 #include "report/train_reporter.h"
 
 namespace trainer {
@@ -35,6 +36,9 @@ void add_data_flags(cxxopts::Options& options);
 DataSource parse_data_flags(const cxxopts::ParseResult& result);
 // The environment variables the data flags read, for --help.
 extern const char kDataEnvironmentHelp[];
+// A bucket's model directory: its local copy below the data directory these flags choose, its
+// requests' timeout from --timeout, warnings to stderr.
+ModelLocationOptions model_location_options(const DataSource& data);
 
 void add_backend_flags(cxxopts::Options& options);
 BackendRequest parse_backend_flags(const cxxopts::ParseResult& result);

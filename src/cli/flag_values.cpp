@@ -1,5 +1,7 @@
 #include "cli/flag_values.h"
 
+#include "net/s3_settings.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -94,10 +96,10 @@ void reject_url_flag(const std::string& flag, const std::string& path) {
   if (scheme_end != std::string::npos && scheme_like(path, scheme_end)) {
     throw UsageError(
         "--" + flag + ": '" + printable(path) + "' is a URL (" +
-        printable(path.substr(0, scheme_end)) +
-        "://); this trainer writes model directories and files on local or mounted file systems "
-        "only (mount the bucket, e.g. with s3fs or gcsfuse, and give its path; a local directory "
-        "of that name is ./" +
+        printable(path.substr(0, scheme_end)) + "://); --" + flag +
+        " takes a local or mounted path (only --model-dir and --mirror take s3:// URLs; what "
+        "is written inside a model directory in a bucket goes to the bucket); a local file of "
+        "that name is ./" +
         printable(path) + ")");
   }
   // "s3:/bucket/x": a URL's scheme with one slash is a typo far more often than a directory.
@@ -111,7 +113,29 @@ void reject_url_flag(const std::string& flag, const std::string& path) {
 
 std::string parse_model_dir_flag(const std::string& text) {
   const std::string path = parse_path_flag("model-dir", text);
-  reject_url_flag("model-dir", path);
+  // A bucket through the S3 API (README "Object storage"), as s3://bucket/prefix without a
+  // trailing slash: the same directory is always spelled the same.
+  if (path.rfind("s3://", 0) == 0) return parse_s3_url("--model-dir", path).text();
+  const std::size_t scheme_end = path.find("://");
+  if (scheme_end != std::string::npos && path.rfind("gs://", 0) == 0)
+    throw UsageError("--model-dir: '" + printable(path) +
+                     "': gs:// is not read directly; Google Cloud Storage serves the same bucket "
+                     "through its S3-compatible API: --model-dir s3://" +
+                     printable(path.substr(5)) +
+                     " with AWS_ENDPOINT_URL=https://storage.googleapis.com and an HMAC key "
+                     "(README \"Object storage\")");
+  try {
+    reject_url_flag("model-dir", path);
+  } catch (const UsageError&) {
+    if (path.find(":/") == path.find("://"))
+      throw UsageError("--model-dir: '" + printable(path) + "' is a URL (" +
+                       printable(path.substr(0, scheme_end)) +
+                       "://); a model directory is a local path or s3://bucket/prefix (S3, "
+                       "MinIO, Ceph, R2, GCS through its S3 API); a local directory of that name "
+                       "is ./" +
+                       printable(path));
+    throw;
+  }
   return path;
 }
 

@@ -18,6 +18,8 @@
 #include "train/resume.h"
 #include "util/errors.h"
 #include "util/file_read.h"
+#include "util/path_alias.h"
+#include "util/text.h"
 
 namespace trainer {
 namespace {
@@ -35,8 +37,18 @@ std::string epochs_trained(int epochs) {
   return std::to_string(epochs) + (epochs == 1 ? " epoch trained" : " epochs trained");
 }
 
-ModelToEvaluate load_checkpoint_to_evaluate(const EvalConfig& config) {
-  const std::filesystem::path file = ModelDir(config.model_dir).find_checkpoint(*config.checkpoint);
+ModelToEvaluate load_checkpoint_to_evaluate(const EvalConfig& config, const ModelDir& dir) {
+  std::filesystem::path name = *config.checkpoint;
+  // A checkpoint of a model directory in a bucket, by its URL: the same object in the local copy.
+  const std::string bucket_prefix = config.model_dir + "/";
+  if (config.checkpoint->rfind("s3://", 0) == 0) {
+    if (config.model_dir.rfind("s3://", 0) != 0 || config.checkpoint->rfind(bucket_prefix, 0) != 0)
+      throw UsageError("--checkpoint: '" + printable(*config.checkpoint) +
+                       "' is not in --model-dir " + printable(config.model_dir) +
+                       "; give a local path, or a name in <model-dir>/checkpoints");
+    name = dir.root() / config.checkpoint->substr(bucket_prefix.size());
+  }
+  const std::filesystem::path file = dir.find_checkpoint(name);
   ModelToEvaluate model;
   model.file = file;
   model.is_checkpoint = true;
@@ -51,10 +63,9 @@ ModelToEvaluate load_checkpoint_to_evaluate(const EvalConfig& config) {
   return model;
 }
 
-ModelToEvaluate load_saved_model_to_evaluate(const EvalConfig& config) {
-  SavedModel saved = ModelDir(config.model_dir)
-                         .load_saved_model(" (train into --model-dir " + config.model_dir +
-                                           " first, or pass --checkpoint)");
+ModelToEvaluate load_saved_model_to_evaluate(const EvalConfig& config, const ModelDir& dir) {
+  SavedModel saved = dir.load_saved_model(" (train into --model-dir " + config.model_dir +
+                                          " first, or pass --checkpoint)");
   ModelToEvaluate model;
   model.file = saved.file;
   model.spec = saved.spec;
@@ -99,8 +110,12 @@ void run_eval(const EvalConfig& config, std::ostream& out) {
   BackendChoice choice = make_backend(config.backend);
   print_warning(std::cerr, choice.warning);
   if (!choice.note.empty()) out << choice.note << "; using the CPU" << std::endl;
-  ModelToEvaluate model = config.checkpoint ? load_checkpoint_to_evaluate(config)
-                                            : load_saved_model_to_evaluate(config);
+  ModelLocationOptions where = model_location_options(config.data);
+  where.keys = weights_only(config.checkpoint.has_value());
+  const std::unique_ptr<ModelLocation> location =
+      open_model_location(config.model_dir, ModelDirUse::read, where);
+  ModelToEvaluate model = config.checkpoint ? load_checkpoint_to_evaluate(config, location->dir())
+                                            : load_saved_model_to_evaluate(config, location->dir());
   const std::string dataset_name = config.dataset ? *config.dataset : model.spec.dataset;
   const CatalogDataset* spec = find_dataset(dataset_name);
   if (!spec) {
@@ -136,8 +151,8 @@ void run_eval(const EvalConfig& config, std::ostream& out) {
   const double mse = mean_squared_error(autoencoder, test);
   char line[64];
   std::snprintf(line, sizeof line, "%.9g", mse);
-  out << model.file.string() << ": test MSE " << line << " on " << test_count << " " << data.name
-      << " test images (" << model.progress << ")" << std::endl;
+  out << printable(shown_path(model.file.string())) << ": test MSE " << line << " on " << test_count
+      << " " << data.name << " test images (" << model.progress << ")" << std::endl;
 }
 
 }  // namespace trainer

@@ -11,6 +11,7 @@
 #include "io/tf_saved_model.h"
 #include "util/atomic_file.h"
 #include "util/errors.h"
+#include "util/path_alias.h"
 #include "util/text.h"
 #include "version.h"
 
@@ -42,7 +43,11 @@ std::variant<ExportConfig, ShowHelp> parse_export_args(const std::vector<std::st
   ExportConfig config;
   config.model_dir = parse_model_dir_flag(value("model-dir"));
   config.format = parse_choice_flag("format", value("format"), {"onnx", "savedmodel"});
-  if (result.count("out")) config.out = parse_path_flag("out", value("out"));
+  if (result.count("out")) {
+    config.out = parse_path_flag("out", value("out"));
+    // A local path: the default, inside the model directory, is what goes to a bucket.
+    reject_url_flag("out", *config.out);
+  }
   if (result.count("serving-version")) {
     if (config.format != "savedmodel")
       throw UsageError("--serving-version: only with --format savedmodel");
@@ -56,8 +61,8 @@ std::variant<ExportConfig, ShowHelp> parse_export_args(const std::vector<std::st
 
 namespace {
 
-void export_saved_model(const ExportConfig& config, std::ostream& out) {
-  const ModelDir model_dir(config.model_dir);
+void export_saved_model(const ExportConfig& config, ModelLocation& location, std::ostream& out) {
+  const ModelDir& model_dir = location.dir();
   const std::filesystem::path base =
       config.out ? std::filesystem::path(*config.out) : model_dir.serving_base_dir();
   const SavedModel saved =
@@ -67,7 +72,9 @@ void export_saved_model(const ExportConfig& config, std::ostream& out) {
   const ModelLayout layout = make_layout(saved.spec.shape);
   make_directories(base);
   write_tf_saved_model(dir, layout, saved.params.data());
-  out << "wrote " << printable(dir.string()) << " (TensorFlow SavedModel, tag \"serve\", "
+  location.finish();
+  out << "wrote " << printable(shown_path(dir.string()))
+      << " (TensorFlow SavedModel, tag \"serve\", "
       << "signature \"serving_default\": input \"images\" float32 [-1, " << layout.shape.input
       << "] = pixels / 255, output \"reconstruction\" [-1, " << layout.shape.input << "])"
       << std::endl;
@@ -76,8 +83,13 @@ void export_saved_model(const ExportConfig& config, std::ostream& out) {
 }  // namespace
 
 void run_export(const ExportConfig& config, std::ostream& out) {
-  if (config.format == "savedmodel") return export_saved_model(config, out);
-  const ModelDir model_dir(config.model_dir);
+  // What export writes into the model directory goes to the bucket when it is one.
+  ModelLocationOptions where = model_location_options({});
+  where.keys = weights_only();  // what export writes is added to the bucket, nothing removed
+  const std::unique_ptr<ModelLocation> location =
+      open_model_location(config.model_dir, ModelDirUse::write, where);
+  if (config.format == "savedmodel") return export_saved_model(config, *location, out);
+  const ModelDir& model_dir = location->dir();
   const bool to_stdout = config.out && *config.out == "-";
   const std::filesystem::path target =
       config.out ? std::filesystem::path(*config.out) : model_dir.onnx_file();
@@ -96,7 +108,8 @@ void run_export(const ExportConfig& config, std::ostream& out) {
     return;
   }
   write_file_atomically(target, onnx);
-  out << "wrote " << printable(target.string()) << " (ONNX opset " << kOnnxOpset
+  location->finish();
+  out << "wrote " << printable(shown_path(target.string())) << " (ONNX opset " << kOnnxOpset
       << ": input \"images\" "
       << "float32 [batch, " << layout.shape.input << "] = pixels / 255, output "
       << "\"reconstruction\" [batch, " << layout.shape.input << "])" << std::endl;

@@ -7,9 +7,11 @@
 
 #include "cli/flag_values.h"
 #include "io/model_dir.h"
+#include "io/model_location.h"
 #include "report/pictures.h"
 #include "util/atomic_file.h"
 #include "util/errors.h"
+#include "util/path_alias.h"
 #include "util/text.h"
 
 namespace trainer {
@@ -54,8 +56,31 @@ std::variant<GatherConfig, ShowHelp> parse_gather_args(const std::vector<std::st
   return config;
 }
 
+namespace {
+
+// A sweep in a bucket: of each run, what the table and the picture need (its config.json and
+// metrics.jsonl) and the names of its checkpoints (an unfinished run has only those).
+KeyCopy sweep_key(const std::string& key) {
+  const std::size_t slash = key.find('/');
+  if (key == "sweep.svg") return KeyCopy::whole;
+  if (slash == std::string::npos) return KeyCopy::skip;
+  const std::string rest = key.substr(slash + 1);
+  if (ModelDir::is_layout_path(key) && (rest == "config.json" || rest == "model.safetensors"))
+    return KeyCopy::placeholder;  // the sweep's directory is itself a trained one: said below
+  if (rest == "weights/config.json" || rest == "saved_model/config.json" || rest == "metrics.jsonl")
+    return KeyCopy::whole;
+  if (rest.rfind("checkpoints/", 0) == 0) return KeyCopy::placeholder;
+  return KeyCopy::skip;
+}
+
+}  // namespace
+
 void run_gather(const GatherConfig& config, std::ostream& out) {
-  const std::filesystem::path root(config.model_dir);
+  ModelLocationOptions options = model_location_options({});
+  options.keys = sweep_key;
+  const std::unique_ptr<ModelLocation> location =
+      open_model_location(config.model_dir, ModelDirUse::write, options);
+  const std::filesystem::path root = location->dir().root();
   std::error_code ec;
   if (!std::filesystem::is_directory(root, ec))
     throw RuntimeFailure(
@@ -82,22 +107,22 @@ void run_gather(const GatherConfig& config, std::ostream& out) {
     if (!dir.is_trained()) {
       // A run still in its first epoch, or a folder of something else.
       if (std::filesystem::exists(dir.checkpoints_dir(), exists_ec))
-        unfinished.push_back(printable(child.string()) + ": no saved model yet");
+        unfinished.push_back(printable(shown_path(child.string())) + ": no saved model yet");
       continue;
     }
     try {
       run.spec = dir.load_spec("");
     } catch (const RuntimeFailure& e) {
       // Damaged state is reported, never ranked: the other runs are still gathered.
-      std::cerr << "trainer: warning: " << printable(e.what()) << " (left out of the table)"
-                << std::endl;
+      std::cerr << "trainer: warning: " << printable(shown_path(e.what()))
+                << " (left out of the table)" << std::endl;
       continue;
     }
     try {
       run.history = dir.load_metrics();
     } catch (const RuntimeFailure& e) {
-      std::cerr << "trainer: warning: " << printable(e.what()) << " (its curve is left out)"
-                << std::endl;
+      std::cerr << "trainer: warning: " << printable(shown_path(e.what()))
+                << " (its curve is left out)" << std::endl;
     }
     runs.push_back(std::move(run));
   }
@@ -152,8 +177,9 @@ void run_gather(const GatherConfig& config, std::ostream& out) {
                                             "test loss of " + std::to_string(runs.size()) +
                                                 " runs, " + config.model_dir,
                                             "test loss (mean squared error)"));
-  out << "wrote " << printable(picture.string()) << " (test loss per epoch of " << runs.size()
-      << (runs.size() == 1 ? " run)" : " runs)") << std::endl;
+  location->finish();
+  out << "wrote " << printable(shown_path(picture.string())) << " (test loss per epoch of "
+      << runs.size() << (runs.size() == 1 ? " run)" : " runs)") << std::endl;
 }
 
 }  // namespace trainer

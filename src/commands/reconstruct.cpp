@@ -15,6 +15,7 @@
 #include "train/device_data.h"
 #include "util/atomic_file.h"
 #include "util/errors.h"
+#include "util/path_alias.h"
 #include "util/text.h"
 #include "util/volumes.h"
 
@@ -47,6 +48,7 @@ std::variant<ReconstructConfig, ShowHelp> parse_reconstruct_args(
   ReconstructConfig config;
   config.model_dir = parse_model_dir_flag(value("model-dir"));
   config.out = parse_path_flag("out", value("out"));
+  reject_url_flag("out", config.out);
   const std::string extension = std::filesystem::path(config.out).extension().string();
   if (extension != ".png" && extension != ".npy")
     throw UsageError("--out " + config.out + ": the name must end in .png or .npy");
@@ -67,9 +69,12 @@ void run_reconstruct(const ReconstructConfig& config, std::ostream& out) {
   require_writable_directory(target.has_parent_path() ? target.parent_path() : ".",
                              "--out " + config.out,
                              [](int error) { return permission_hint("--out", error); });
+  ModelLocationOptions where = model_location_options(config.data);
+  where.keys = weights_only();
+  const std::unique_ptr<ModelLocation> location =
+      open_model_location(config.model_dir, ModelDirUse::read, where);
   const SavedModel saved =
-      ModelDir(config.model_dir)
-          .load_saved_model(" (train into --model-dir " + config.model_dir + " first)");
+      location->dir().load_saved_model(" (train into --model-dir " + config.model_dir + " first)");
   const CatalogDataset* spec = find_dataset(saved.spec.dataset);
   if (!spec) {
     throw RuntimeFailure(saved.file.string() + ": trained on '" + saved.spec.dataset +

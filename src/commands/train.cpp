@@ -51,6 +51,10 @@ cxxopts::Options train_options() {
       "Which run of the --grid (0-based; default: $JOB_COMPLETION_INDEX, $SLURM_ARRAY_TASK_ID, "
       "$AWS_BATCH_JOB_ARRAY_INDEX)",
       text());
+  add("lease-seconds",
+      "A model dir in a bucket: how long its lease outlives a killed trainer (2..3600; README "
+      "\"Object storage\")",
+      text()->default_value("30"));
   add("tensorboard-every",
       "Log the running loss and Adam's step size to TensorBoard every N steps (0..1000000000; "
       "0: per epoch only)",
@@ -102,6 +106,7 @@ std::variant<TrainConfig, ShowHelp, ShowVersion> parse_plain_train_args(
   if (result.count("checkpoint-every"))
     config.checkpoint_every =
         int(parse_integer_flag("checkpoint-every", value("checkpoint-every"), 1, 1000000000));
+  config.lease_seconds = int(parse_integer_flag("lease-seconds", value("lease-seconds"), 2, 3600));
   config.tensorboard = !result["no-tensorboard"].as<bool>();
   config.tensorboard_every =
       int(parse_integer_flag("tensorboard-every", value("tensorboard-every"), 0, 1000000000));

@@ -21,6 +21,18 @@ std::filesystem::path ModelDir::checkpoint_file(std::int64_t step) const {
   return checkpoints_dir() / name;
 }
 
+bool ModelDir::is_layout_path(const std::string& relative) {
+  const std::size_t slash = relative.find('/');
+  if (slash == std::string::npos)
+    return relative == "metrics.jsonl" || relative == "loss.svg" ||
+           relative == "reconstructions.png" || relative == "model.onnx";
+  const std::string top = relative.substr(0, slash);
+  // A directory ("dir/", as S3 tools mark an empty one) only where a SavedModel has one.
+  if (relative.back() == '/' && top != "saved_model") return false;
+  return slash + 1 < relative.size() &&
+         (top == "weights" || top == "saved_model" || top == "checkpoints" || top == "logs");
+}
+
 std::vector<std::filesystem::path> ModelDir::serving_versions() const {
   static const std::regex version("[0-9]+");
   std::vector<std::filesystem::path> found;

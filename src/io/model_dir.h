@@ -32,6 +32,17 @@ class ModelDir {
   // Names a directory; nothing is read or made until a method is called.
   explicit ModelDir(std::filesystem::path root) : root_(std::move(root)) {}
   const std::filesystem::path& root() const { return root_; }
+  // Whether `relative` ("checkpoints/ckpt-0000000469.ckpt", "saved_model/3/variables/") is one of
+  // the names above: what a copy of the directory in a bucket holds (io/bucket_sync.h); the lock
+  // and temporaries are not.
+  static bool is_layout_path(const std::string& relative);
+  // The trained model alone (weights/): what eval, reconstruct and export read.
+  static bool is_weights_path(const std::string& relative) {
+    return relative.rfind("weights/", 0) == 0 && is_layout_path(relative);
+  }
+  static bool is_checkpoint_path(const std::string& relative) {
+    return relative.rfind("checkpoints/", 0) == 0 && is_layout_path(relative);
+  }
 
   std::filesystem::path weights_file() const { return weights_dir() / "model.safetensors"; }
   std::filesystem::path config_file() const { return weights_dir() / "config.json"; }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
+#include <set>
 
 #include "net/net_error.h"
 #include "util/sha256.h"
@@ -12,6 +13,8 @@ namespace {
 
 constexpr std::uint64_t kMaxListingBytes = std::uint64_t(16) << 20;
 constexpr std::uint64_t kMaxErrorBytes = std::uint64_t(1) << 20;
+// A sweep of 100000 runs of a few dozen objects each; more is not a model directory.
+constexpr std::size_t kMaxListedKeys = 2000000;
 
 std::string amz_date_now() {
   const std::time_t now = std::time(nullptr);
@@ -144,9 +147,11 @@ HttpResponse S3Client::send(const S3Location& where, const std::string& method,
     const std::string code = first_value(response.body, "Code");
     if (method == "HEAD" || code == "NoSuchKey") return response;
   }
-  std::string code = first_value(response.body, "Code");
+  // Bounded: a hostile or broken server's "code" is not worth a screenful.
+  std::string code = first_value(response.body, "Code").substr(0, 64);
   if (code.empty()) code = "HTTP " + std::to_string(status);
-  const std::string message = first_value(response.body, "Message");
+  std::string message = first_value(response.body, "Message");
+  if (message.size() > 300) message = message.substr(0, 300) + "...";
   const bool retryable = status == 500 || status == 503 || code == "SlowDown" ||
                          code == "InternalError" || code == "RequestTimeout";
   throw S3Error(status, code,
@@ -161,7 +166,16 @@ std::string S3Client::put(const S3Location& where, const std::string& key, std::
   if (condition == PutCondition::only_if_absent) headers.emplace_back("If-None-Match", "*");
   if (condition == PutCondition::only_if_etag) headers.emplace_back("If-Match", etag);
   const HttpResponse response = send(where, "PUT", key, {}, headers, bytes, kMaxErrorBytes);
-  return response.head.header("etag").value_or("");
+  // Every S3 API answers a stored PUT with the object's ETag; a 200 without one came from
+  // something else (a captive portal, a web server at the endpoint) that stored nothing.
+  const std::optional<std::string> etag_answer = response.head.header("etag");
+  if (!etag_answer || etag_answer->empty())
+    throw S3Error(
+        response.head.status, "NotS3",
+        s3_object_text(where, key) + ": PUT answered " + std::to_string(response.head.status) +
+            " without an ETag: the endpoint is not an S3 API (" + settings_.endpoint + ")",
+        false);
+  return *etag_answer;
 }
 
 std::optional<std::string> S3Client::get(const S3Location& where, const std::string& key,
@@ -187,11 +201,14 @@ void S3Client::remove(const S3Location& where, const std::string& key) {
 }
 
 std::vector<S3Object> S3Client::list(const S3Location& where, const std::string& prefix) {
-  const std::string full_prefix = join_key(where, prefix);
+  // Under the prefix as a directory: s3://b/exp/a lists exp/a/..., never exp/ab/...
+  const std::string full_prefix =
+      prefix.empty() && !where.prefix.empty() ? where.prefix + "/" : join_key(where, prefix);
   const std::string strip = where.prefix.empty() ? "" : where.prefix + "/";
   std::vector<S3Object> objects;
   std::string token;
-  for (int page = 0; page < 100000; ++page) {
+  std::set<std::string> tokens_seen;
+  for (int page = 0;; ++page) {
     std::vector<std::pair<std::string, std::string>> query = {{"list-type", "2"},
                                                               {"prefix", full_prefix}};
     if (!token.empty()) query.emplace_back("continuation-token", token);
@@ -199,6 +216,13 @@ std::vector<S3Object> S3Client::list(const S3Location& where, const std::string&
     const S3Location bucket_only{where.bucket, ""};
     const HttpResponse response = send(bucket_only, "GET", "", query, {}, {}, kMaxListingBytes);
     const std::string& xml = response.body;
+    // An answer that is not a listing is not an empty prefix: a run would start over on it.
+    if (xml.find("<ListBucketResult") == std::string::npos ||
+        xml.find("</ListBucketResult>") == std::string::npos)
+      throw S3Error(response.head.status, "NotS3",
+                    where.text() + ": the listing is not S3's ListBucketResult (the endpoint " +
+                        settings_.endpoint + " is not an S3 API, or the answer was cut short)",
+                    false);
     std::size_t at = 0;
     while ((at = xml.find("<Contents>", at)) != std::string::npos) {
       const std::size_t end = xml.find("</Contents>", at);
@@ -215,8 +239,14 @@ std::vector<S3Object> S3Client::list(const S3Location& where, const std::string&
     if (first_value(xml, "IsTruncated") != "true") return objects;
     token = first_value(xml, "NextContinuationToken");
     if (token.empty()) return objects;
+    if (!tokens_seen.insert(token).second || objects.size() > kMaxListedKeys)
+      throw S3Error(response.head.status, "MalformedAnswer",
+                    where.text() + ": the listing does not end (" + std::to_string(objects.size()) +
+                        " keys after " + std::to_string(page + 1) +
+                        " pages, a continuation token repeated or "
+                        "more keys than a model directory holds)",
+                    false);
   }
-  return objects;
 }
 
 }  // namespace trainer

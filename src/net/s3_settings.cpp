@@ -19,7 +19,24 @@ bool valid_bucket(const std::string& name) {
   auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
   for (const char c : name)
     if (!alnum(c) && c != '.' && c != '-') return false;
-  return alnum(name.front()) && alnum(name.back());
+  if (!alnum(name.front()) || !alnum(name.back())) return false;
+  // S3 also refuses names formatted as an IP address (192.168.1.1).
+  int dots = 0;
+  bool digits_and_dots = true;
+  for (const char c : name) {
+    dots += c == '.';
+    digits_and_dots &= (c >= '0' && c <= '9') || c == '.';
+  }
+  return !(digits_and_dots && dots == 3);
+}
+
+// A credential goes into an HTTP header: a control byte would end the header early.
+void require_header_safe(const std::string& value, const std::string& what) {
+  for (const char c : value)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      throw RuntimeFailure(what +
+                           ": holds a control character (a newline?); credentials are "
+                           "printable text");
 }
 
 // One INI section's keys; nested keys ("s3 =" then indented "addressing_style = path") become
@@ -84,6 +101,14 @@ S3Location parse_s3_url(const std::string& label, const std::string& text) {
                      "beginning and ending with a letter or digit)");
   if (location.prefix.find("//") != std::string::npos || location.prefix.rfind('/', 0) == 0)
     throw UsageError(label + ": '" + printable(text) + "' has an empty path segment");
+  // "." and ".." would become keys that a copy to a disk (aws s3 sync) resolves outside the
+  // prefix; '?' and '#' read as a query or fragment to every tool but S3.
+  const std::string segments = "/" + location.prefix + "/";
+  if (segments.find("/./") != std::string::npos || segments.find("/../") != std::string::npos)
+    throw UsageError(label + ": '" + printable(text) + "' has a '.' or '..' path segment");
+  if (location.prefix.find_first_of("?#") != std::string::npos)
+    throw UsageError(label + ": '" + printable(text) +
+                     "' holds '?' or '#'; give the bucket and prefix only");
   return location;
 }
 
@@ -138,6 +163,14 @@ S3Settings resolve_s3_settings(const EnvironmentReader& env) {
       break;
     }
   }
+  if (!settings.credentials_source.empty()) {
+    const std::string from = settings.credentials_source == "AWS_ACCESS_KEY_ID"
+                                 ? std::string()
+                                 : settings.credentials_source + ": ";
+    require_header_safe(settings.credentials.access_key_id, from + "AWS_ACCESS_KEY_ID");
+    require_header_safe(settings.credentials.secret_access_key, from + "AWS_SECRET_ACCESS_KEY");
+    require_header_safe(settings.credentials.session_token, from + "AWS_SESSION_TOKEN");
+  }
   if (settings.credentials_source.empty())
     throw RuntimeFailure(
         "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give profile '" +
@@ -149,9 +182,29 @@ S3Settings resolve_s3_settings(const EnvironmentReader& env) {
           .value_or(env("AWS_DEFAULT_REGION")
                         .value_or(setting(from_config, "region").value_or("us-east-1")));
   std::optional<std::string> endpoint = env("AWS_ENDPOINT_URL_S3");
-  if (!endpoint) endpoint = env("AWS_ENDPOINT_URL");
-  if (!endpoint) endpoint = setting(from_config, "s3.endpoint_url");
-  if (!endpoint) endpoint = setting(from_config, "endpoint_url");
+  std::string endpoint_source = "AWS_ENDPOINT_URL_S3";
+  for (const auto& [value, source] :
+       {std::pair{env("AWS_ENDPOINT_URL"), std::string("AWS_ENDPOINT_URL")},
+        {setting(from_config, "s3.endpoint_url"), config_file + " [" + config_name + "] s3"},
+        {setting(from_config, "endpoint_url"), config_file + " [" + config_name + "]"}}) {
+    if (!endpoint && value) {
+      endpoint = value;
+      endpoint_source = source;
+    }
+  }
+  if (endpoint) {
+    // Checked here, where the variable can be named: a scheme and a host, nothing after them.
+    const std::string& e = *endpoint;
+    const std::size_t scheme = e.find("://");
+    const std::string name = e.substr(0, scheme == std::string::npos ? 0 : scheme);
+    const std::string rest = scheme == std::string::npos ? "" : e.substr(scheme + 3);
+    const std::string host = rest.substr(0, rest.find('/'));
+    if ((name != "http" && name != "https") || host.empty() ||
+        rest.find_first_not_of('/', host.size()) != std::string::npos)
+      throw RuntimeFailure(endpoint_source + ": '" + printable(e) +
+                           "' is not an S3 endpoint (http:// or https://, a host and an optional "
+                           "port, no path)");
+  }
   settings.custom_endpoint = endpoint.has_value();
   settings.endpoint = endpoint.value_or("https://s3." + settings.region + ".amazonaws.com");
   while (!settings.endpoint.empty() && settings.endpoint.back() == '/')

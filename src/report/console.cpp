@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "kernels/cpu/simd_arch.h"
+#include "util/path_alias.h"
 #include "util/text.h"
 #include "version.h"
 
@@ -21,7 +22,7 @@ void print_start(std::ostream& out, const std::string& dataset, int train_count,
   std::snprintf(ready, sizeof ready, " (ready %.2f s after start)", ready_seconds);
   out << "training on " << dataset << " (" << train_count << " train, " << test_count
       << " test images) with " << device << ", " << epochs << (epochs == 1 ? " epoch" : " epochs")
-      << " -> " << printable(model_dir.string()) << ready << std::endl;
+      << " -> " << printable(shown_path(model_dir.string())) << ready << std::endl;
 }
 
 void print_epoch(std::ostream& out, const EpochMetrics& m, int total_epochs) {
@@ -33,11 +34,11 @@ void print_epoch(std::ostream& out, const EpochMetrics& m, int total_epochs) {
 }
 
 void print_warning(std::ostream& err, const std::string& text) {
-  if (!text.empty()) err << "trainer: warning: " << printable(text) << std::endl;
+  if (!text.empty()) err << "trainer: warning: " << printable(shown_path(text)) << std::endl;
 }
 
 void print_saved(std::ostream& out, const std::filesystem::path& model_file) {
-  out << "saved " << printable(model_file.string()) << std::endl;
+  out << "saved " << printable(shown_path(model_file.string())) << std::endl;
 }
 
 }  // namespace trainer

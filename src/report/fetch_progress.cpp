@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "net/net_error.h"
+#include "util/path_alias.h"
 #include "util/text.h"
 
 namespace trainer {
@@ -93,7 +94,7 @@ void ConsoleFetchReporter::attempt_failed(const std::string& url, const std::str
 
 void ConsoleFetchReporter::warning(const std::string& message) {
   clear_line();
-  err_ << "trainer: warning: " << printable(message) << std::endl;
+  err_ << "trainer: warning: " << printable(shown_path(message)) << std::endl;
 }
 
 void ConsoleFetchReporter::waiting_for_lock(const std::string& path) {

@@ -6,6 +6,7 @@
 
 #include "report/console.h"
 #include "report/fetch_progress.h"
+#include "util/path_alias.h"
 #include "util/text.h"
 
 namespace trainer {
@@ -63,7 +64,7 @@ class TextReporter : public TrainReporter {
   }
   void checkpoint_saved(const std::filesystem::path&, std::int64_t) override {}
   void already_trained(const std::filesystem::path& model_dir, int epochs) override {
-    out_ << printable(model_dir.string()) << " is already trained for " << epochs
+    out_ << printable(shown_path(model_dir.string())) << " is already trained for " << epochs
          << (epochs == 1 ? " epoch" : " epochs") << ": nothing to do" << std::endl;
   }
   void finished(const std::filesystem::path& model_file) override {
@@ -103,7 +104,7 @@ class QuietReporter : public TrainReporter, FetchReporter {
   void finished(const std::string&, const std::string&, std::uint64_t, double) override {}
   void attempt_failed(const std::string&, const std::string&, double) override {}
   void warning(const std::string& text) override {
-    err_ << "trainer: warning: " << printable(text) << std::endl;
+    err_ << "trainer: warning: " << printable(shown_path(text)) << std::endl;
   }
   void waiting_for_lock(const std::string&) override {}
 
@@ -156,13 +157,15 @@ class JsonReporter : public TrainReporter, FetchReporter {
           {"images_per_second", m.images_per_second}});
   }
   void checkpoint_saved(const std::filesystem::path& file, std::int64_t step) override {
-    emit({{"event", "checkpoint"}, {"global_step", step}, {"path", file.string()}});
+    emit({{"event", "checkpoint"}, {"global_step", step}, {"path", shown_path(file.string())}});
   }
   void already_trained(const std::filesystem::path& model_dir, int epochs) override {
-    emit({{"event", "already_trained"}, {"model_dir", model_dir.string()}, {"epochs", epochs}});
+    emit({{"event", "already_trained"},
+          {"model_dir", shown_path(model_dir.string())},
+          {"epochs", epochs}});
   }
   void finished(const std::filesystem::path& model_file) override {
-    emit({{"event", "saved"}, {"path", model_file.string()}});
+    emit({{"event", "saved"}, {"path", shown_path(model_file.string())}});
   }
   FetchReporter& fetch_reporter() override { return *this; }
   void started(const std::string&, const std::string&) override {}
@@ -183,7 +186,7 @@ class JsonReporter : public TrainReporter, FetchReporter {
           {"retry_in_seconds", retry_in_s >= 0 ? nlohmann::ordered_json(retry_in_s) : nullptr}});
   }
   void warning(const std::string& text) override {
-    err_ << "trainer: warning: " << printable(text) << std::endl;
+    err_ << "trainer: warning: " << printable(shown_path(text)) << std::endl;
   }
   void waiting_for_lock(const std::string& path) override {
     emit({{"event", "waiting_for_lock"}, {"path", path}});

@@ -28,7 +28,16 @@ PreparedRun prepare_run(const TrainConfig& config, std::ostream& out) {
   run.backend = std::move(choice.backend);
   if (!choice.note.empty()) run.report->message(choice.note + "; using the CPU");
   if (!choice.warning.empty()) run.report->fetch_reporter().warning(choice.warning);
-  run.model_dir = ModelDir(config.model_dir);
+  // A bucket's model directory is downloaded here, under its lease: before the checkpoints are
+  // read, and before any data is fetched, so that a wrong credential costs nothing.
+  ModelLocationOptions where;
+  where.staging_root =
+      default_staging_root(resolve_data_dir(config.data.data_dir).path, &where.staging_source);
+  where.timeout_s = config.data.fetch.timeout_s;
+  where.lease_seconds = config.lease_seconds;
+  where.warn = [&run](const std::string& text) { run.report->fetch_reporter().warning(text); };
+  run.location = open_model_location(config.model_dir, ModelDirUse::train, where);
+  run.model_dir = run.location->dir();
   // Before the checkpoints are read: one that is not a regular file is an error, not a warning.
   run.model_dir.check_layout();
   const Fingerprint fingerprint = run_fingerprint(config);
@@ -37,10 +46,10 @@ PreparedRun prepare_run(const TrainConfig& config, std::ostream& out) {
     checkpoints_seen = run.model_dir.list_checkpoints();
     run.resume = find_resume_point(run.model_dir, fingerprint, std::cerr);
   }
-  require_writable_directory(config.model_dir, "--model-dir " + config.model_dir,
+  require_writable_directory(run.model_dir.root(), "--model-dir " + config.model_dir,
                              [](int error) { return permission_hint("--model-dir", error); });
   FetchReporter& reporter = run.report->fetch_reporter();
-  if (vanishes_with_container(config.model_dir)) {
+  if (run.location->vanishes_with_container()) {
     reporter.warning("--model-dir " + config.model_dir +
                      " is in the container's own filesystem: the model and checkpoints vanish "
                      "with the container; mount a directory there (docker run -v \"$PWD/out:" +

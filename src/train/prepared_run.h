@@ -12,6 +12,7 @@
 #include "backend/backend.h"
 #include "io/event_log.h"
 #include "io/model_dir.h"
+#include "io/model_location.h"
 #include "model/autoencoder.h"
 #include "report/train_reporter.h"
 #include "train/device_data.h"
@@ -24,13 +25,14 @@ namespace trainer {
 struct PreparedRun {
   std::unique_ptr<TrainReporter> report;
   std::unique_ptr<Backend> backend;
-  ModelDir model_dir{""};
-  std::unique_ptr<FileLock> lock;     // held until the run ends
-  std::unique_ptr<EventLog> events;   // TensorBoard's; disabled with --no-tensorboard
-  std::optional<ResumePoint> resume;  // the checkpoint it continues from
-  StartPoint start;                   // where it continues (epoch 0, step 0 for a new run)
-  std::vector<EpochMetrics> history;  // epochs trained before this process
-  RunRecord record;                   // what the saved model's config.json says of the run
+  std::unique_ptr<ModelLocation> location;  // a local directory, or a bucket's local copy
+  ModelDir model_dir{""};                   // location->dir()
+  std::unique_ptr<FileLock> lock;           // held until the run ends
+  std::unique_ptr<EventLog> events;         // TensorBoard's; disabled with --no-tensorboard
+  std::optional<ResumePoint> resume;        // the checkpoint it continues from
+  StartPoint start;                         // where it continues (epoch 0, step 0 for a new run)
+  std::vector<EpochMetrics> history;        // epochs trained before this process
+  RunRecord record;                         // what the saved model's config.json says of the run
   ModelLayout layout;
   std::unique_ptr<Autoencoder> model;
   DeviceImages train;

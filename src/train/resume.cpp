@@ -5,6 +5,7 @@
 
 #include "util/errors.h"
 #include "util/file_read.h"
+#include "util/path_alias.h"
 #include "util/sha256.h"
 
 namespace trainer {
@@ -77,7 +78,8 @@ std::optional<ResumePoint> find_resume_point(const ModelDir& model_dir, const Fi
       continue;
     }
     for (const std::string& problem : problems)
-      err << "trainer: warning: " << problem << "; using the previous checkpoint" << std::endl;
+      err << "trainer: warning: " << shown_path(problem) << "; using the previous checkpoint"
+          << std::endl;
     point.file = file;
     for (const auto& [flag, value] : point.checkpoint.fingerprint) {
       for (const auto& [wanted_flag, wanted] : expected) {

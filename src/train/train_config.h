@@ -34,6 +34,7 @@ struct TrainConfig {
   BackendRequest backend;
   ReportOptions report;
   std::optional<GridMembership> grid;  // a run of a sweep (--grid), recorded in config.json
+  int lease_seconds = 30;              // a model directory in a bucket: the lease's TTL
 };
 
 }  // namespace trainer

@@ -11,6 +11,7 @@
 #include "train/interrupt.h"
 #include "train/prepared_run.h"
 #include "util/errors.h"
+#include "util/path_alias.h"
 #include "util/system_info.h"
 #include "util/text.h"
 #include "version.h"
@@ -57,6 +58,7 @@ class CheckpointWriter {
     }
     first_ = false;
     run_.events->checkpoint_saved();
+    run_.location->changed();  // a bucket's copy: uploaded from another thread
     run_.report->checkpoint_saved(file, checkpoint.step);
     return file;
   }
@@ -76,10 +78,11 @@ int stop_reason(const std::ostream& out) {
   return out.good() ? 0 : SIGPIPE;
 }
 
-// Stops the run with the checkpoint just saved, if it must stop.
-void stop_if_asked(const std::ostream& out, const std::filesystem::path& saved,
-                   const std::string& where) {
+// Stops the run with the checkpoint just saved (and, for a bucket, uploaded), if it must stop.
+void stop_if_asked(const std::ostream& out, ModelLocation& location,
+                   const std::filesystem::path& saved, const std::string& where) {
   if (const int reason = stop_reason(out)) {
+    location.finish();
     const std::string why = reason == SIGPIPE ? "standard output was closed"
                                               : "interrupted by " + InterruptGuard::name(reason);
     throw Interrupted(reason, why + " " + where + "; saved " + saved.string() +
@@ -109,13 +112,13 @@ RunStart run_start(const PreparedRun& run, const TrainConfig& config) {
   RunStart s;
   s.dataset = run.record.dataset;
   s.device = run.backend->description();
-  s.model_dir = run.model_dir.root().string();
+  s.model_dir = config.model_dir;  // as given: a bucket's URL, not its local copy
   s.train_images = run.train.count;
   s.test_images = run.test.images.count;
   s.epochs = config.epochs;
   s.ready_seconds = seconds_since_process_start();
   if (run.resume) {
-    s.resumed_from = run.resume->file.string();
+    s.resumed_from = shown_path(run.resume->file.string());
     s.start_epoch = run.start.epoch + 1;
     s.start_step = run.resume->checkpoint.step;
     s.start_image = run.resume->checkpoint.cursor;
@@ -149,6 +152,7 @@ void write_epoch_outputs(const PreparedRun& run, const std::vector<float>& state
   run.model_dir.write_pictures(
       loss_curve_svg(run.history, run.record.dataset + ", " + run.model_dir.root().string()),
       grid.png);
+  run.location->changed();
 }
 
 // A resumed run whose epochs are all trained: the epoch's outputs are written again in case the
@@ -158,6 +162,7 @@ void finish_trained_run(const PreparedRun& run) {
   run.report->already_trained(run.model_dir.root(), run.start.epoch);
   if (!run.history.empty() && run.resume->checkpoint.cursor == 0)
     write_epoch_outputs(run, run.resume->checkpoint.state, reconstruction_grid_now(run));
+  run.location->finish();
   run.report->finished(run.model_dir.weights_file());
 }
 
@@ -286,7 +291,7 @@ void run_training(const TrainConfig& config, std::ostream& out) {
             checkpoint.epoch_sse = steps.epoch_sse();
             checkpoint.epoch_seconds = earlier_seconds + seconds_between(started, Clock::now());
             stop_if_asked(
-                out, checkpoints.save(checkpoint, run.history),
+                out, *run.location, checkpoints.save(checkpoint, run.history),
                 "in epoch " + std::to_string(epoch + 1) + " at step " + std::to_string(step));
           }
         });
@@ -315,8 +320,9 @@ void run_training(const TrainConfig& config, std::ostream& out) {
     report.epoch_done(metrics, config.epochs);
     // A signal during the epoch's last steps stops the run here, between epochs.
     if (epoch + 1 < config.epochs)
-      stop_if_asked(out, saved, "after epoch " + std::to_string(epoch + 1));
+      stop_if_asked(out, *run.location, saved, "after epoch " + std::to_string(epoch + 1));
   }
+  run.location->finish();  // a bucket's copy: the step loop's one wait on the network
   report.finished(run.model_dir.weights_file());
 }
 

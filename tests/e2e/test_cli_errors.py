@@ -23,12 +23,13 @@ CASES = [
     (["--threads", "0"], "--threads", "1 to 1024"),
     (["--limit", "0"], "--limit", "1 to 60000"),
     (["--model-dir", ""], "--model-dir", "path"),
-    # A URL is never a local directory named "s3:" (it once trained into ./s3:/runs/x).
-    (["--model-dir", "s3://runs/x"], "--model-dir", "is a URL (s3://)"),
-    (["--model-dir", "gs://bucket/run"], "--model-dir", "is a URL (gs://)"),
-    (["eval", "--model-dir", "hdfs://nn/run"], "--model-dir", "is a URL (hdfs://)"),
+    # A URL is never a local directory named "s3:" (it once trained into ./s3:/runs/x): s3:// is a
+    # bucket (tests/e2e/test_s3_model_dir.py), any other scheme a usage error naming what works.
+    (["--model-dir", "gs://bucket/run"], "--model-dir", "S3-compatible API: --model-dir s3://bucket/run"),
+    (["eval", "--model-dir", "hdfs://nn/run"], "--model-dir", "is a URL (hdfs://); a model directory is a local path or s3://"),
     (["export", "--model-dir", "az://c/run"], "--model-dir", "is a URL (az://)"),
-    (["reconstruct", "--model-dir", "s3://runs/x"], "--model-dir", "is a URL (s3://)"),
+    (["reconstruct", "--model-dir", "s3://Runs_Bucket/x"], "--model-dir", "bucket name"),
+    (["gather", "--model-dir", "s3://"], "--model-dir", "bucket"),
     (["--data-dir", ""], "--data-dir", "path"),
     (["--no-such-flag"], "no-such-flag", "does not exist"),
     (["--epochs"], "epochs", "missing"),

@@ -6,10 +6,12 @@ unwritable /out with the fix, and `docker stop` ends training with a checkpoint 
 The image flavour follows TRAINER_BIN: the static release binary gives the default (cpu) target
 and its size limit of 5 MB; the CUDA build gives `--target cuda`, run here without a GPU.
 """
+import hashlib
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tarfile
@@ -18,6 +20,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from common import DATA_DIR, SKIP, TRAINER, Checks, model_bytes, run, temp_dir  # noqa: E402
 from containers import Containers, missing_tools  # noqa: E402
+from pypi_venv import ensure_venv  # noqa: E402
 
 SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 IMAGE = "localhost/trainer-test:ci"
@@ -215,7 +218,49 @@ def main():
                                    *long_run[:-1], str(target))
         checks.check(result.returncode == 0 and f"resuming at epoch {target}" in result.stdout,
                      f"the next docker run resumes: {result.stdout.splitlines()[:1]}")
+        train_into_bucket(checks, containers, data, host)
     checks.finish()
+
+
+def train_into_bucket(checks, containers, data, host):
+    """docker run into s3:// (moto on the host's 127.0.0.1, the container on the host's network): the
+    scratch image has no /tmp, so the local copy goes below /data, and is gone afterwards."""
+    bin_dir, reason = ensure_venv("s3", ["moto[server]==5.2.5"])
+    if bin_dir is None:
+        print(f"note: the docker run into s3:// is skipped: {reason}")
+        return
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+    server = subprocess.Popen([os.path.join(bin_dir, "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        boto = [os.path.join(bin_dir, "python"), "-c"]
+        client = f"import boto3, hashlib; s3 = boto3.client('s3', endpoint_url='http://127.0.0.1:{port}'); "
+        for _ in range(100):
+            made = subprocess.run(boto + [client + "s3.create_bucket(Bucket='images')"], capture_output=True, env=env)
+            if made.returncode == 0:
+                break
+            time.sleep(0.2)
+        result = run_and_remove(containers, "--network", "host", "-v", f"{data}:/data",
+                                "-e", "AWS_ACCESS_KEY_ID=testing", "-e", "AWS_SECRET_ACCESS_KEY=testing",
+                                "-e", f"AWS_ENDPOINT_URL=http://127.0.0.1:{port}", IMAGE,
+                                "--model-dir", "s3://images/run", *TRAIN)
+        stored = subprocess.run(boto + [client + "print(hashlib.sha256(s3.get_object(Bucket='images', "
+                                        "Key='run/weights/model.safetensors')['Body'].read()).hexdigest())"],
+                                capture_output=True, text=True, env=env)
+        with open(os.path.join(host, "weights", "model.safetensors"), "rb") as f:
+            expected = hashlib.sha256(f.read()).hexdigest()
+        copies = os.listdir(os.path.join(data, "staging")) if os.path.isdir(os.path.join(data, "staging")) else []
+        checks.check(result.returncode == 0 and "warning" not in result.stderr and stored.stdout.strip() == expected
+                     and copies == [],
+                     f"docker run --model-dir s3://images/run: the weights in the bucket are the host run's, no "
+                     f"warning, no local copy left in /data: {result.stdout.strip()[-200:]} {result.stderr.strip()} "
+                     f"{stored.stderr[-200:]} {copies}")
+    finally:
+        os.killpg(server.pid, 9)
+        server.wait()
 
 
 if __name__ == "__main__":

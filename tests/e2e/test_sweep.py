@@ -211,22 +211,23 @@ def manifests(checks, source):
     container = pod["containers"][0]
     size = run(["grid"] + grid_flags(container["args"])).stdout.split()[0]
     mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
-    claims = {v["name"] for v in pod["volumes"] if "persistentVolumeClaim" in v}
     model_dir = container["args"][container["args"].index("--model-dir") + 1]
+    secrets = [e["secretRef"]["name"] for e in container.get("envFrom", []) if "secretRef" in e]
     checks.check(spec["completionMode"] == "Indexed" and str(spec["completions"]) == size
                  and spec.get("parallelism", 0) >= 1 and pod["restartPolicy"] in ("Never", "OnFailure")
                  and pod["terminationGracePeriodSeconds"] >= 30 and container["image"]
-                 and any(model_dir.startswith(m) and mounts[m] in claims for m in mounts)
+                 and model_dir.startswith("s3://") and secrets and "/data" in mounts
                  and "--grid" in container["args"],
                  f"deploy/k8s-sweep.yaml: an Indexed Job of {spec['completions']} completions (trainer grid: {size}), "
                  f"restart {pod['restartPolicy']}, grace {pod['terminationGracePeriodSeconds']} s, --model-dir "
-                 f"{model_dir} on a claim")
+                 f"{model_dir} in a bucket, credentials from the Secret {secrets}, /data mounted")
     with open(os.path.join(source, "deploy", "slurm-sweep.sh")) as f:
         script = f.read()
     directives = dict(re.findall(r"^#SBATCH --([a-z-]+)(?:=(\S+))?", script, re.M))
     command = script[script.index('"$TRAINER" --grid'):].replace("\\\n", " ").split("\n")[0]
     size = run(["grid"] + grid_flags(shlex.split(command))).stdout.split()[0]
     checks.check(directives.get("array") == f"0-{int(size) - 1}" and "requeue" in directives
+                 and 'OUT=${OUT:-s3://' in script
                  and directives.get("signal", "").endswith("TERM@60") and "--grid" in command
                  and directives.get("open-mode") == "append"
                  and os.access(os.path.join(source, "deploy", "slurm-sweep.sh"), os.X_OK),
