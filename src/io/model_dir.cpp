@@ -134,6 +134,11 @@ std::filesystem::path ModelDir::save_checkpoint(const Checkpoint& checkpoint, in
   for (const std::filesystem::path& other : list_checkpoints()) {
     if (other == file) {
       ++kept;
+    } else if (!first_of_fresh_run && other.filename() > file.filename()) {
+      // A later step than this run's newest: one that resume skipped as damaged (or a foreign
+      // file). It does not count toward `keep`, or it would cost the valid older ones; this
+      // run's checkpoint of that step will replace it.
+      continue;
     } else if (first_of_fresh_run || kept >= keep) {
       std::error_code ec;
       std::filesystem::remove(other, ec);

@@ -151,6 +151,16 @@ def main():
     kept = os.path.join(scratch, "kept")
     run(BASE + ["--epochs", "3", "--keep-checkpoints", "1", "--model-dir", kept])
     checks.check(checkpoints(kept) == ["ckpt-0000000024.ckpt"], f"--keep-checkpoints 1: {checkpoints(kept)}")
+    # Damaged checkpoints of later steps (skipped by resume) do not count toward --keep-checkpoints:
+    # they once cost the valid older ones, leaving nothing to resume from but them.
+    for name in ("ckpt-0000000100.ckpt", "ckpt-0000000200.ckpt"):
+        with open(os.path.join(kept, "checkpoints", name), "wb") as f:
+            f.write(b"damaged")
+    result = run(BASE + ["--epochs", "5", "--keep-checkpoints", "2", "--model-dir", kept])
+    checks.check(result.returncode == 0 and result.stderr.count("warning") == 2
+                 and checkpoints(kept) == ["ckpt-0000000032.ckpt", "ckpt-0000000040.ckpt", "ckpt-0000000100.ckpt",
+                                           "ckpt-0000000200.ckpt"],
+                 f"damaged later checkpoints skipped and not counted: the 2 newest valid ones kept: {checkpoints(kept)}")
 
     # The golden checkpoint of format 1 resumes (its run: --limit 64 --batch-size 32 --hidden 4 --code 2).
     # Laid out as trainer 0.1.0 left it (layout 1: the weights in saved_model/), so the resumed run
