@@ -42,7 +42,11 @@ ModelToEvaluate load_checkpoint_to_evaluate(const EvalConfig& config, const Mode
   // A checkpoint of a model directory in a bucket, by its URL: the same object in the local copy.
   const std::string bucket_prefix = config.model_dir + "/";
   if (config.checkpoint->rfind("s3://", 0) == 0) {
-    if (config.model_dir.rfind("s3://", 0) != 0 || config.checkpoint->rfind(bucket_prefix, 0) != 0)
+    const std::string inside =
+        config.checkpoint->substr(std::min(bucket_prefix.size(), config.checkpoint->size()));
+    if (config.model_dir.rfind("s3://", 0) != 0 ||
+        config.checkpoint->rfind(bucket_prefix, 0) != 0 ||
+        ("/" + inside + "/").find("/../") != std::string::npos)
       throw UsageError("--checkpoint: '" + printable(*config.checkpoint) +
                        "' is not in --model-dir " + printable(config.model_dir) +
                        "; give a local path, or a name in <model-dir>/checkpoints");
@@ -99,6 +103,10 @@ std::variant<EvalConfig, ShowHelp> parse_eval_args(const std::vector<std::string
   config.model_dir = parse_model_dir_flag(value("model-dir"));
   if (result.count("checkpoint"))
     config.checkpoint = parse_path_flag("checkpoint", value("checkpoint"));
+  // An s3:// checkpoint is one of --model-dir's (checked where the model dir is known); any
+  // other URL is not a path.
+  if (config.checkpoint && config.checkpoint->rfind("s3://", 0) != 0)
+    reject_url_flag("checkpoint", *config.checkpoint);
   if (result.count("dataset"))
     config.dataset = parse_choice_flag("dataset", value("dataset"), dataset_names());
   config.backend = parse_backend_flags(result);

@@ -52,21 +52,20 @@ std::optional<SeenLease> read_lease(S3Client& client, const S3Location& where) {
   try {
     const nlohmann::json lease = nlohmann::json::parse(*text);
     seen.holder = lease.at("holder").get<std::string>();
-    seen.expires = lease.at("expires_unix").get<std::time_t>();
-    seen.ttl_seconds = lease.at("ttl_seconds").get<int>();
+    const nlohmann::json &expires = lease.at("expires_unix"), &ttl = lease.at("ttl_seconds");
+    // Whole numbers in range, or not ours: a huge value must not wrap into a short wait.
+    if (!expires.is_number_integer() || !ttl.is_number_integer() ||
+        expires.get<std::int64_t>() < 0 || expires.get<std::int64_t>() > (std::int64_t(1) << 40) ||
+        ttl.get<std::int64_t>() < 2 || ttl.get<std::int64_t>() > 3600)
+      throw std::invalid_argument("out of range");
+    seen.expires = std::time_t(expires.get<std::int64_t>());
+    seen.ttl_seconds = int(ttl.get<std::int64_t>());
   } catch (const std::exception&) {
     throw RuntimeFailure(s3_object_text(where, kLeaseKey) +
-                         ": is not a lease this program wrote; remove it if no trainer uses " +
+                         ": is not a lease this program wrote (its JSON: holder, expires_unix, "
+                         "ttl_seconds 2 to 3600); remove it if no trainer uses " +
                          where.text());
   }
-  // --lease-seconds' range: anything else did not come from this program, and would make the
-  // wait for it unbounded or the take-over instant.
-  if (seen.ttl_seconds < 2 || seen.ttl_seconds > 3600)
-    throw RuntimeFailure(s3_object_text(where, kLeaseKey) + ": a lease with a time to live of " +
-                         std::to_string(seen.ttl_seconds) +
-                         " s is not one this program wrote (2 to 3600); remove it if no trainer "
-                         "uses " +
-                         where.text());
   return seen;
 }
 

@@ -228,7 +228,10 @@ std::unique_ptr<ModelLocation> open_model_location(const std::string& model_dir,
     staging = std::make_unique<StagingCopy>(options.staging_root);
   } catch (const RuntimeFailure& e) {
     throw RuntimeFailure(std::string(e.what()) + " (the local copy of " + where.text() +
-                         " goes below " + options.staging_source + ": set TRAINER_STAGING_DIR)");
+                         " goes below " + options.staging_source +
+                         (options.staging_source == "TRAINER_STAGING_DIR"
+                              ? ": point it at a writable directory)"
+                              : ": set TRAINER_STAGING_DIR to a writable directory)"));
   }
   return std::make_unique<BucketLocation>(where, use, options, std::move(staging));
 }

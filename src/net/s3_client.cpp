@@ -208,6 +208,7 @@ std::vector<S3Object> S3Client::list(const S3Location& where, const std::string&
   std::vector<S3Object> objects;
   std::string token;
   std::set<std::string> tokens_seen;
+  int empty_pages = 0;
   for (int page = 0;; ++page) {
     std::vector<std::pair<std::string, std::string>> query = {{"list-type", "2"},
                                                               {"prefix", full_prefix}};
@@ -216,6 +217,7 @@ std::vector<S3Object> S3Client::list(const S3Location& where, const std::string&
     const S3Location bucket_only{where.bucket, ""};
     const HttpResponse response = send(bucket_only, "GET", "", query, {}, {}, kMaxListingBytes);
     const std::string& xml = response.body;
+    const std::size_t keys_before = objects.size();
     // An answer that is not a listing is not an empty prefix: a run would start over on it.
     if (xml.find("<ListBucketResult") == std::string::npos ||
         xml.find("</ListBucketResult>") == std::string::npos)
@@ -238,13 +240,22 @@ std::vector<S3Object> S3Client::list(const S3Location& where, const std::string&
     }
     if (first_value(xml, "IsTruncated") != "true") return objects;
     token = first_value(xml, "NextContinuationToken");
-    if (token.empty()) return objects;
-    if (!tokens_seen.insert(token).second || objects.size() > kMaxListedKeys)
+    // Truncated with no way on, or page after page of nothing: what follows would be missed, and
+    // a run would start over on a prefix that is not empty.
+    if (token.empty())
+      throw S3Error(response.head.status, "MalformedAnswer",
+                    where.text() +
+                        ": the listing says it is cut short but gives no token to go "
+                        "on (the endpoint " +
+                        settings_.endpoint + " is not S3's API)",
+                    false);
+    empty_pages = objects.size() == keys_before ? empty_pages + 1 : 0;
+    if (!tokens_seen.insert(token).second || objects.size() > kMaxListedKeys || empty_pages > 10)
       throw S3Error(response.head.status, "MalformedAnswer",
                     where.text() + ": the listing does not end (" + std::to_string(objects.size()) +
                         " keys after " + std::to_string(page + 1) +
-                        " pages, a continuation token repeated or "
-                        "more keys than a model directory holds)",
+                        " pages: a continuation token repeated, empty pages, or more keys than a "
+                        "model directory holds)",
                     false);
   }
 }

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 
+#include "net/url.h"
 #include "util/errors.h"
 #include "util/file_read.h"
 #include "util/system_info.h"
@@ -32,11 +33,12 @@ bool valid_bucket(const std::string& name) {
 
 // A credential goes into an HTTP header: a control byte would end the header early.
 void require_header_safe(const std::string& value, const std::string& what) {
+  // Beyond ASCII is not header text either, nor any store's key.
   for (const char c : value)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f)
       throw RuntimeFailure(what +
-                           ": holds a control character (a newline?); credentials are "
-                           "printable text");
+                           ": holds a control character or a byte beyond ASCII (a newline?); "
+                           "credentials are printable ASCII");
 }
 
 // One INI section's keys; nested keys ("s3 =" then indented "addressing_style = path") become
@@ -109,6 +111,14 @@ S3Location parse_s3_url(const std::string& label, const std::string& text) {
   if (location.prefix.find_first_of("?#") != std::string::npos)
     throw UsageError(label + ": '" + printable(text) +
                      "' holds '?' or '#'; give the bucket and prefix only");
+  for (const char c : location.prefix)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      throw UsageError(label + ": '" + printable(text) + "' holds a control character");
+  // S3 keys are at most 1024 bytes; the model directory's own names need up to about 200.
+  if (location.prefix.size() > 800)
+    throw UsageError(label + ": the prefix is " + std::to_string(location.prefix.size()) +
+                     " bytes; at most 800 leave room for the model directory's keys (S3 takes "
+                     "1024)");
   return location;
 }
 
@@ -193,17 +203,20 @@ S3Settings resolve_s3_settings(const EnvironmentReader& env) {
     }
   }
   if (endpoint) {
-    // Checked here, where the variable can be named: a scheme and a host, nothing after them.
-    const std::string& e = *endpoint;
-    const std::size_t scheme = e.find("://");
-    const std::string name = e.substr(0, scheme == std::string::npos ? 0 : scheme);
-    const std::string rest = scheme == std::string::npos ? "" : e.substr(scheme + 3);
-    const std::string host = rest.substr(0, rest.find('/'));
-    if ((name != "http" && name != "https") || host.empty() ||
-        rest.find_first_not_of('/', host.size()) != std::string::npos)
-      throw RuntimeFailure(endpoint_source + ": '" + printable(e) +
-                           "' is not an S3 endpoint (http:// or https://, a host and an optional "
-                           "port, no path)");
+    // Checked here, where the variable can be named: http(s), a host, a port, nothing after.
+    std::string why;
+    try {
+      const Url url = parse_url(*endpoint);
+      if (url.scheme != "http" && url.scheme != "https")
+        why = "not http:// or https://";
+      else if (url.target != "/" || endpoint->find_first_of("?#") != std::string::npos)
+        why = "a path, query or fragment";
+    } catch (const std::invalid_argument& e) {
+      why = e.what();
+    }
+    if (!why.empty())
+      throw RuntimeFailure(endpoint_source + ": '" + printable(*endpoint) +
+                           "' is not an S3 endpoint (" + why + "; give http(s)://host[:port])");
   }
   settings.custom_endpoint = endpoint.has_value();
   settings.endpoint = endpoint.value_or("https://s3." + settings.region + ".amazonaws.com");

@@ -1,8 +1,9 @@
 """A front for an S3 server that misbehaves on request, for tests/e2e/test_s3_model_dir.py: it
 forwards each request unchanged (the Host header too, which the signature covers) and, as the
 rules file says at that moment, answers 503 SlowDown to the first N tries of each PUT, 403 AccessDenied
-to PUTs whose path holds a given text, a web page for everything (html) or a cut-off listing
-(list_garbage), or holds PUTs of checkpoints for a while before forwarding them. Killing it and starting it again on the
+to PUTs whose path holds a given text, a web page for everything (html), a cut-off listing
+(list_garbage), a truncated one without a token (list_notoken) or empty pages without end
+(list_endless), or holds PUTs of checkpoints for a while before forwarding them. Killing it and starting it again on the
 same port is, from the client's side, the server restarting (moto keeps its buckets in memory, so
 restarting moto itself would be a new, empty server).
 
@@ -47,6 +48,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             lie = (200, "text/html", b"<html><body>Welcome to the hotel network</body></html>")
         elif now.get("list_garbage") and "list-type=2" in self.path:
             lie = (200, "application/xml", b"<ListBucketResult><Contents><Key>aa")
+        elif now.get("list_notoken") and "list-type=2" in self.path:  # cut short, no way on
+            lie = (200, "application/xml", b"<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>")
+        elif now.get("list_endless") and "list-type=2" in self.path:  # empty pages, a new token each
+            with lock:
+                tries["list"] = tries.get("list", 0) + 1
+                page = tries["list"]
+            lie = (200, "application/xml", b"<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>t%d"
+                   b"</NextContinuationToken></ListBucketResult>" % page)
         if lie:
             log(f"lie {self.command} {self.path}")
             self.send_response(lie[0])

@@ -302,7 +302,8 @@ def main():
                      f"{newcomer.stderr.strip()[-200:]} {again.stdout.strip()[-120:]} {again.stderr.strip()[-200:]}")
 
         # What is not an S3 answer is an error, never an empty prefix or a stored object.
-        for rule, needle in (("list_garbage", "not S3's ListBucketResult"), ("html", "not an S3 API")):
+        for rule, needle in (("list_garbage", "not S3's ListBucketResult"), ("html", "not an S3 API"),
+                             ("list_notoken", "gives no token to go on"), ("list_endless", "the listing does not end")):
             set_rules(**{rule: True})
             lied = trainer("--model-dir", "s3://runs/exp/a", "--epochs", "6", *FLAGS)
             set_rules()
@@ -313,25 +314,30 @@ def main():
                      "the run those lies were told about is untouched")
 
         # Foreign and odd input.
-        bucket.run("s3.put_object(Bucket='runs', Key='exp/foreign/.lease', Body=json.dumps({'holder': 'x', "
-                   "'expires_unix': 99999999999, 'ttl_seconds': -1, 'trainer': '0.1.0'}).encode())")
-        foreign = trainer("--model-dir", "s3://runs/exp/foreign", "--epochs", "1", *FLAGS)
-        checks.check(foreign.returncode == 1 and "is not one this program wrote" in foreign.stderr
-                     and len(foreign.stderr.strip().splitlines()) == 1,
-                     f"a lease with a negative TTL: refused at once, one line: {foreign.stderr.strip()}")
+        for label, ttl in (("a negative TTL", "-1"), ("a TTL beyond 64 bits", "18446744073709551617"), ("a fractional TTL", "2.5")):
+            bucket.run("s3.put_object(Bucket='runs', Key='exp/foreign/.lease', Body=b'{\"holder\": \"x\", "
+                       f"\"expires_unix\": 99999999999, \"ttl_seconds\": {ttl}, \"trainer\": \"0.1.0\"}}')")
+            foreign = trainer("--model-dir", "s3://runs/exp/foreign", "--epochs", "1", *FLAGS)
+            checks.check(foreign.returncode == 1 and "is not a lease this program wrote" in foreign.stderr
+                         and len(foreign.stderr.strip().splitlines()) == 1,
+                         f"a lease with {label}: refused at once, one line: {foreign.stderr.strip()}")
         token = trainer("--model-dir", "s3://runs/exp/token", "--epochs", "1", *FLAGS,
                         extra_env={"AWS_SESSION_TOKEN": "garb\nage"})
         checks.check(token.returncode == 1 and "AWS_SESSION_TOKEN: holds a control character" in token.stderr
                      and "exp/token/.lease" not in bucket.keys("runs", "exp/token/"),
                      f"a newline in AWS_SESSION_TOKEN: refused before any request: {token.stderr.strip()}")
-        for variable, value in (("AWS_ENDPOINT_URL", "127.0.0.1:9"), ("AWS_ENDPOINT_URL", "http://h:9/base")):
+        for variable, value in (("AWS_ENDPOINT_URL", "127.0.0.1:9"), ("AWS_ENDPOINT_URL", "http://h:9/base"),
+                                ("AWS_ENDPOINT_URL", "http://127.0.0.1:99999"), ("AWS_ENDPOINT_URL_S3", "http://h:9?x")):
             bad = trainer("eval", "--model-dir", "s3://runs/exp/a", extra_env={variable: value})
             checks.check(bad.returncode == 1 and bad.stderr.startswith(f"trainer: {variable}: '{value}' is not an S3 endpoint"),
                          f"{variable}={value}: named, exit 1: {bad.stderr.strip()}")
         for args in (["export", "--model-dir", "s3://runs/exp/a", "--out", "s3://runs/x.onnx"],
                      ["export", "--model-dir", local, "--format", "savedmodel", "--out", "gs://b/sm"],
                      ["reconstruct", "--model-dir", "s3://runs/exp/a", "--out", "s3://runs/r.png"],
-                     ["--model-dir", "s3://runs/a/../b"], ["--model-dir", "s3://192.168.1.1/x"]):
+                     ["--model-dir", "s3://runs/a/../b"], ["--model-dir", "s3://192.168.1.1/x"],
+                     ["--model-dir", "s3://runs/a\tb"], ["--model-dir", "s3://runs/" + "p" * 801],
+                     ["eval", "--model-dir", "s3://runs/exp/a", "--checkpoint", "gs://b/c.ckpt"],
+                     ["eval", "--model-dir", "s3://runs/exp/a", "--checkpoint", "s3://runs/exp/a/checkpoints/../x"]):
             refused = trainer(*args)
             checks.check(refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
                          and not os.path.exists("s3:") and not os.path.exists("gs:"),
