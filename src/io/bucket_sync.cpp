@@ -47,6 +47,11 @@ bool is_plain_key(const std::string& key) {
 
 }  // namespace
 
+BucketSync::Signature BucketSync::signature_of(const struct stat& info) {
+  return Signature{std::uint64_t(info.st_ino), std::uint64_t(info.st_size),
+                   std::int64_t(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec, false};
+}
+
 BucketSync::BucketSync(S3Client client, S3Location where, std::filesystem::path local,
                        KeyFilter keys, std::function<bool(const std::string&)> sent)
     : client_(std::move(client)),
@@ -105,14 +110,11 @@ void BucketSync::download() {
       continue;
     }
     struct stat info {};
-    if (::lstat(path.c_str(), &info) == 0)
-      uploaded_[object.key] =
-          Signature{std::uint64_t(info.st_ino), std::uint64_t(info.st_size),
-                    std::int64_t(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec, false};
+    if (::lstat(path.c_str(), &info) == 0) uploaded_[object.key] = signature_of(info);
   }
 }
 
-std::map<std::string, BucketSync::Signature> BucketSync::scan() const {
+std::optional<std::map<std::string, BucketSync::Signature>> BucketSync::scan() const {
   std::map<std::string, Signature> found;
   std::error_code ec;
   std::filesystem::recursive_directory_iterator entries(local_, ec), end;
@@ -129,10 +131,14 @@ std::map<std::string, BucketSync::Signature> BucketSync::scan() const {
     if (S_ISDIR(info.st_mode)) {
       dirs.push_back(key);
     } else if (S_ISREG(info.st_mode) && sent_(key) && !placeholders_.count(key)) {
-      found[key] =
-          Signature{std::uint64_t(info.st_ino), std::uint64_t(info.st_size),
-                    std::int64_t(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec, false};
+      found[key] = signature_of(info);
     }
+  }
+  // A walk cut short (a directory swapped away under it) has not seen every file: the objects of
+  // the unseen ones must not be taken for gone.
+  if (ec) {
+    scan_error_ = local_.string() + ": cannot walk the local copy: " + ec.message();
+    return std::nullopt;
   }
   // Empty directories (a SavedModel's variables/) go up as "dir/" markers.
   for (const std::string& dir : dirs) {
@@ -148,7 +154,12 @@ std::map<std::string, BucketSync::Signature> BucketSync::scan() const {
 }
 
 bool BucketSync::upload_pass() {
-  const std::map<std::string, Signature> now = scan();
+  const std::optional<std::map<std::string, Signature>> scanned = scan();
+  // A walk cut short once is a directory swapped under it; again and again, a copy it cannot read.
+  if (!scanned && ++failed_scans_ > 100) throw RuntimeFailure(scan_error_);
+  if (!scanned) return false;
+  failed_scans_ = 0;
+  const std::map<std::string, Signature>& now = *scanned;
   std::vector<std::string> puts;
   for (const auto& [key, signature] : now) {
     const auto known = uploaded_.find(key);
@@ -189,9 +200,7 @@ bool BucketSync::upload_pass() {
       }
       struct stat info {};
       ::fstat(fd, &info);
-      signature =
-          Signature{std::uint64_t(info.st_ino), std::uint64_t(info.st_size),
-                    std::int64_t(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec, false};
+      signature = signature_of(info);
       bytes.resize(std::size_t(info.st_size));
       std::size_t got = 0;
       while (got < bytes.size()) {

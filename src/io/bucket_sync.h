@@ -17,11 +17,14 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 
 #include "net/s3_client.h"
+
+struct stat;
 
 namespace trainer {
 
@@ -60,7 +63,9 @@ class BucketSync {
       return inode == o.inode && size == o.size && mtime_ns == o.mtime_ns && is_dir == o.is_dir;
     }
   };
-  std::map<std::string, Signature> scan() const;
+  static Signature signature_of(const struct stat& info);
+  // Every file to send, or nullopt when the walk could not see them all.
+  std::optional<std::map<std::string, Signature>> scan() const;
   // One pass; false when a file vanished under it (the directory changed: go again).
   bool upload_pass();
   void upload_until_stopped();
@@ -77,6 +82,8 @@ class BucketSync {
   std::map<std::string, Signature> uploaded_;
   // Keys copied as empty placeholders: never sent back (they would replace the real objects).
   std::set<std::string> placeholders_;
+  mutable std::string scan_error_;  // the upload thread's, like the two above
+  int failed_scans_ = 0;
 
   std::mutex mutex_;
   std::condition_variable changed_;

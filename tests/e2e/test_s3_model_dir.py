@@ -174,6 +174,17 @@ def main():
                      and "warning" in damaged.stderr and "already trained" in damaged.stdout,
                      f"a damaged checkpoint object: a warning naming it, the previous one used: {damaged.stderr.strip()[:300]}")
 
+        # A checkpoint every step, only the newest kept: the copy changes under every upload pass; the
+        # bucket ends with exactly the newest checkpoint and the reference's weights.
+        churn = trainer("--model-dir", "s3://runs/exp/churn", "--epochs", "4", "--checkpoint-every", "1",
+                        "--keep-checkpoints", "1", *FLAGS)
+        keys = bucket.keys("runs", "exp/churn/")
+        checks.check(churn.returncode == 0 and [k for k in keys if "/checkpoints/" in k] == ["exp/churn/checkpoints/ckpt-0000000032.ckpt"]
+                     and bucket.sha("runs", "exp/churn/weights/model.safetensors") == reference
+                     and "exp/churn/saved_model/4/saved_model.pb" in keys and len([k for k in keys if "/saved_model/" in k]) == 2,
+                     f"a checkpoint every step, one kept: the bucket holds the newest only, the reference's weights, "
+                     f"one SavedModel version: {sorted(keys)} {churn.stderr[-300:]}")
+
         # 503 SlowDown on the first two tries of every PUT: retried, nothing lost.
         set_rules(put_503_first=2)
         slow = trainer("--model-dir", "s3://runs/exp/slow", "--epochs", "4", *FLAGS)
