@@ -48,6 +48,19 @@ def wait_for_port(port, seconds=30):
     return False
 
 
+def wait_for_start(process):
+    """Reads the trainer's stdout up to its "training on" line (a CUDA build prints a note first):
+    from then on it holds the lease and a signal makes it checkpoint."""
+    for line in process.stdout:
+        if line.startswith("training on"):
+            return line
+    return ""
+
+
+def mse_line(stdout):
+    return next((line for line in stdout.splitlines() if "test MSE" in line), "")
+
+
 def sha(data):
     return hashlib.sha256(data).hexdigest()
 
@@ -150,8 +163,8 @@ def main():
         # Readers and writers of a trained directory in the bucket.
         evaluated = trainer("eval", "--model-dir", "s3://runs/exp/a", "--data-dir", DATA_DIR)
         local_eval = trainer("eval", "--model-dir", local, "--data-dir", DATA_DIR)
-        checks.check(evaluated.returncode == 0 and evaluated.stdout.startswith("s3://runs/exp/a/weights/model.safetensors: test MSE")
-                     and evaluated.stdout.split("test MSE")[1] == local_eval.stdout.split("test MSE")[1],
+        checks.check(evaluated.returncode == 0 and mse_line(evaluated.stdout).startswith("s3://runs/exp/a/weights/model.safetensors: test MSE")
+                     and mse_line(evaluated.stdout).split("test MSE")[1] == mse_line(local_eval.stdout).split("test MSE")[1],
                      f"eval --model-dir s3://: the same MSE as the local copy: {evaluated.stdout.strip()} {evaluated.stderr[-200:]}")
         picture = os.path.join(scratch, "r.png")
         rebuilt = trainer("reconstruct", "--model-dir", "s3://runs/exp/a", "--data-dir", DATA_DIR, "--out", picture)
@@ -230,7 +243,7 @@ def main():
         resumed = trainer("--model-dir", "s3://runs/exp/kill", "--epochs", "4", "--lease-seconds", "2", *FLAGS)
         checks.check(held and resumed.returncode == 0 and bucket.sha("runs", "exp/kill/weights/model.safetensors") == reference
                      and "took over the lease" in resumed.stderr and any(k.startswith("exp/kill/checkpoints/ckpt-") for k in after_kill)
-                     and "from s3://runs/exp/kill/checkpoints/ckpt-" in resumed.stdout.splitlines()[0],
+                     and "from s3://runs/exp/kill/checkpoints/ckpt-" in resumed.stdout,
                      f"kill -9 during a checkpoint's upload ({sorted(after_kill)}), then the same command: the killed "
                      f"run's lease taken over, the weights the reference's: {resumed.stderr.strip()[-400:]}")
 
@@ -265,7 +278,7 @@ def main():
         # One trainer per prefix: a second is refused while the first renews its lease.
         holder = subprocess.Popen([TRAINER, "--model-dir", "s3://runs/exp/busy", "--epochs", "100000", "--lease-seconds", "3",
                                    *FLAGS], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-        holder.stdout.readline()  # "training on ...": the lease is taken, SIGTERM checkpoints
+        wait_for_start(holder)
         started = time.time()
         second = trainer("--model-dir", "s3://runs/exp/busy", "--epochs", "100000", "--lease-seconds", "3", *FLAGS)
         waited = time.time() - started
@@ -297,7 +310,7 @@ def main():
         cut_off = subprocess.Popen([TRAINER, "--model-dir", "s3://runs/exp/split", "--epochs", "100000",
                                     "--lease-seconds", "3", *FLAGS], stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True, env=env)
-        cut_off.stdout.readline()
+        wait_for_start(cut_off)
         os.killpg(proxy.pid, signal.SIGKILL)
         proxy.wait()
         direct = dict(env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{moto_port}")
