@@ -12,7 +12,7 @@ namespace {
 std::atomic<int> received{0};
 static_assert(std::atomic<int>::is_always_lock_free, "signal handler needs a lock-free flag");
 
-struct sigaction previous_term, previous_int;
+struct sigaction previous_term, previous_int, previous_hup;
 
 void record_signal(int signal_number) {
   int expected = 0;
@@ -40,11 +40,14 @@ InterruptGuard::InterruptGuard() {
   received.store(0);
   install(SIGTERM, record_signal, &previous_term);
   install(SIGINT, record_signal, &previous_int);
+  // A closed terminal or a dropped SSH session: a checkpoint, as for Ctrl-C.
+  install(SIGHUP, record_signal, &previous_hup);
 }
 
 InterruptGuard::~InterruptGuard() {
   sigaction(SIGTERM, &previous_term, nullptr);
   sigaction(SIGINT, &previous_int, nullptr);
+  sigaction(SIGHUP, &previous_hup, nullptr);
 }
 
 int InterruptGuard::pending() {
@@ -57,6 +60,8 @@ std::string InterruptGuard::name(int signal_number) {
       return "SIGTERM";
     case SIGINT:
       return "SIGINT";
+    case SIGHUP:
+      return "SIGHUP";
     default:
       return "signal " + std::to_string(signal_number);
   }
@@ -66,6 +71,7 @@ void exit_on_signals_as_init() {
   if (::getpid() != 1) return;
   install(SIGTERM, exit_at_once, nullptr);
   install(SIGINT, exit_at_once, nullptr);
+  install(SIGHUP, exit_at_once, nullptr);
 }
 
 }  // namespace trainer

@@ -1,7 +1,7 @@
-// SIGTERM and SIGINT during training: the handler only records the signal; the training loop
-// notices it between steps, writes a checkpoint and throws Interrupted, which main() turns into
-// exit status 128 + signal. A second signal ends the process at once, so a stuck run can still be
-// stopped with a second Ctrl-C.
+// SIGTERM, SIGINT and SIGHUP during training: the handler only records the signal; the training
+// loop notices it between steps, writes a checkpoint and throws Interrupted, which main() turns
+// into exit status 128 + signal. A second signal ends the process at once, so a stuck run can still
+// be stopped with a second Ctrl-C.
 #pragma once
 
 #include <stdexcept>
@@ -26,12 +26,12 @@ class InterruptGuard {
 
   // The first signal received since construction, or 0.
   static int pending();
-  // "SIGTERM", "SIGINT"
+  // "SIGTERM", "SIGINT", "SIGHUP"
   static std::string name(int signal_number);
 };
 
-// As pid 1 (the entrypoint of a container) a process gets no default action for SIGTERM and
-// SIGINT: `docker stop` would wait its full timeout and then SIGKILL. Outside training (data
+// As pid 1 (the entrypoint of a container) a process gets no default action for SIGTERM, SIGINT
+// and SIGHUP: `docker stop` would wait its full timeout and then SIGKILL. Outside training (data
 // loading, evaluation), make them end the process as they would anywhere else: exit 128 + signal.
 void exit_on_signals_as_init();
 

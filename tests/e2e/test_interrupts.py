@@ -276,6 +276,7 @@ def main():
         mid_epoch_resume(checks, scratch, reference, losses(reference_dir))
         signal_case(checks, scratch, reference, signal.SIGTERM, 143, rng, straight_seconds)
         signal_case(checks, scratch, reference, signal.SIGINT, 130, rng, straight_seconds)
+        signal_case(checks, scratch, reference, signal.SIGHUP, 129, rng, straight_seconds)
         full_disk(checks, scratch, reference_dir)
         concurrent_run_refused(checks, scratch)
         signal_as_pid1(checks, scratch)
