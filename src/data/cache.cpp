@@ -135,7 +135,8 @@ DataDirChoice resolve_data_dir(const std::optional<std::string>& flag) {
   };
   if (flag) return {*flag, "--data-dir"};
   if (const char* dir = env("TRAINER_DATA_DIR")) return {dir, "TRAINER_DATA_DIR"};
-  if (const char* dir = env("XDG_CACHE_HOME"))
+  // The XDG spec: a relative path there is invalid and is to be ignored.
+  if (const char* dir = env("XDG_CACHE_HOME"); dir && dir[0] == '/')
     return {std::filesystem::path(dir) / "trainer", "XDG_CACHE_HOME"};
   if (const char* dir = env("HOME"))
     return {std::filesystem::path(dir) / ".cache" / "trainer", "HOME"};

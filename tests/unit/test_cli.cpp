@@ -152,6 +152,8 @@ TEST_CASE("data dir precedence: flag, TRAINER_DATA_DIR, XDG_CACHE_HOME, HOME, ./
   CHECK(resolve_data_dir(std::nullopt).source == "TRAINER_DATA_DIR");
   ::setenv("TRAINER_DATA_DIR", "", 1);  // set but empty counts as unset
   CHECK(resolve_data_dir(std::nullopt).path == "/xdg/trainer");
+  ::setenv("XDG_CACHE_HOME", "relative/cache", 1);  // the XDG spec: ignored
+  CHECK(resolve_data_dir(std::nullopt).path == "/home/someone/.cache/trainer");
   ::unsetenv("XDG_CACHE_HOME");
   CHECK(resolve_data_dir(std::nullopt).path == "/home/someone/.cache/trainer");
   ::unsetenv("HOME");
