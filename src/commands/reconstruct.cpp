@@ -52,8 +52,12 @@ std::variant<ReconstructConfig, ShowHelp> parse_reconstruct_args(
   const std::string extension = std::filesystem::path(config.out).extension().string();
   if (extension != ".png" && extension != ".npy")
     throw UsageError("--out " + config.out + ": the name must end in .png or .npy");
-  config.count = int(
-      parse_integer_flag("count", value("count"), 1, extension == ".png" ? kMaxGridImages : 60000));
+  // The largest test set any catalog dataset has (a dataset's own is checked once it is known).
+  int largest_test_set = 1;
+  for (const std::string& name : dataset_names())
+    largest_test_set = std::max(largest_test_set, find_dataset(name)->test_count);
+  config.count = int(parse_integer_flag("count", value("count"), 1,
+                                        extension == ".png" ? kMaxGridImages : largest_test_set));
   config.backend = parse_backend_flags(result);
   config.data = parse_data_flags(result);
   return config;

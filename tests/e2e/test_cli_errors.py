@@ -30,6 +30,8 @@ CASES = [
     (["export", "--model-dir", "az://c/run"], "--model-dir", "is a URL (az://)"),
     (["reconstruct", "--model-dir", "s3://Runs_Bucket/x"], "--model-dir", "bucket name"),
     (["gather", "--model-dir", "s3://"], "--model-dir", "bucket"),
+    # The test sets have 10000 images: the range says so, not the training set's 60000.
+    (["reconstruct", "--out", "x.npy", "--count", "100000"], "--count", "from 1 to 10000"),
     (["--data-dir", ""], "--data-dir", "path"),
     (["--no-such-flag"], "no-such-flag", "does not exist"),
     (["--epochs"], "epochs", "missing"),
