@@ -28,6 +28,51 @@ cxxopts::Options command_options(const std::string& program, const std::string& 
   return options;
 }
 
+namespace {
+
+// cxxopts' messages in ours: `--flag: cause`, plain quotes, the flag named when cxxopts names
+// only the value (a switch given `=maybe`).
+std::string flag_parse_error(const cxxopts::exceptions::exception& e, const std::string& program,
+                             const std::vector<std::string>& args) {
+  const std::string text = e.what();
+  const std::string open = "\xe2\x80\x98", close = "\xe2\x80\x99";  // cxxopts' ‘ and ’
+  const std::size_t from = text.find(open);
+  const std::size_t to = from == std::string::npos ? from : text.find(close, from);
+  const std::string quoted =
+      to == std::string::npos ? "" : text.substr(from + open.size(), to - from - open.size());
+  const std::string hint = " (see " + program + " --help)";
+  if (dynamic_cast<const cxxopts::exceptions::no_such_option*>(&e))
+    return (quoted.size() == 1 ? "-" : "--") + printable(quoted) + ": no such flag for " + program +
+           hint;
+  if (dynamic_cast<const cxxopts::exceptions::missing_argument*>(&e) ||
+      dynamic_cast<const cxxopts::exceptions::option_requires_argument*>(&e))
+    return "--" + printable(quoted) + ": needs a value" + hint;
+  if (dynamic_cast<const cxxopts::exceptions::incorrect_argument_type*>(&e)) {
+    // Every valued flag of ours is text: only a switch's "=value" can fail to parse.
+    for (const std::string& arg : args) {
+      const std::size_t equals = arg.find('=');
+      if (arg.rfind("--", 0) == 0 && equals != std::string::npos &&
+          arg.substr(equals + 1) == quoted)
+        return printable(arg.substr(0, equals)) + ": a switch takes true or false, got '" +
+               printable(quoted) + "'";
+    }
+  }
+  if (dynamic_cast<const cxxopts::exceptions::invalid_option_syntax*>(&e))
+    return "'" + printable(quoted) + "': not a flag (flags are --name or --name=value)" + hint;
+  std::string plain;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, open.size(), open) == 0 || text.compare(i, close.size(), close) == 0) {
+      plain += '\'';
+      i += open.size() - 1;
+    } else {
+      plain += text[i];
+    }
+  }
+  return printable(plain);
+}
+
+}  // namespace
+
 cxxopts::ParseResult parse_flags(cxxopts::Options& options, const std::string& program,
                                  const std::vector<std::string>& args) {
   // cxxopts matches "--flag=value" with a std::regex, whose recursion overflows the stack on
@@ -46,7 +91,7 @@ cxxopts::ParseResult parse_flags(cxxopts::Options& options, const std::string& p
   try {
     result = options.parse(int(argv.size()), argv.data());
   } catch (const cxxopts::exceptions::exception& e) {
-    throw UsageError(e.what());
+    throw UsageError(flag_parse_error(e, program, args));
   }
   if (!result.unmatched().empty()) {
     throw UsageError("unexpected argument '" + result.unmatched().front() + "' (see " + program +
