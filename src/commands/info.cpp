@@ -11,6 +11,7 @@
 #include "kernels/cpu/simd_arch.h"
 #include "report/console.h"
 #include "util/system_info.h"
+#include "util/text.h"
 
 namespace trainer {
 namespace {
@@ -45,14 +46,28 @@ void print_cuda(std::ostream& out) {
 void print_data(std::ostream& out, const InfoConfig& config) {
   const DataDirChoice dir = resolve_data_dir(config.data_dir);
   out << "data dir:  " << dir.path.string() << " (from " << dir.source << ")\n";
+  // What cannot be read is said as such: "not cached" would send the user to download again.
+  std::error_code dir_ec;
+  const auto dir_status = std::filesystem::status(dir.path, dir_ec);
+  if (std::filesystem::exists(dir_status) && !std::filesystem::is_directory(dir_status)) {
+    out << "           not a directory: no dataset can be cached there\n";
+    return;
+  }
   for (const std::string& name : dataset_names()) {
     const CatalogDataset* dataset = find_dataset(name);
     int present = 0;
-    std::error_code ec;
-    for (const CatalogFile& file : dataset->files)
-      present += std::filesystem::is_regular_file(dir.path / name / file.name, ec) ? 1 : 0;
+    std::string unreadable;
+    for (const CatalogFile& file : dataset->files) {
+      std::error_code ec;
+      const auto status = std::filesystem::status(dir.path / name / file.name, ec);
+      if (ec && ec != std::errc::no_such_file_or_directory && unreadable.empty())
+        unreadable = ec.message();
+      present += std::filesystem::is_regular_file(status) ? 1 : 0;
+    }
     out << "           " << name << ": ";
-    if (present == int(dataset->files.size()))
+    if (!unreadable.empty())
+      out << "cannot read " << printable((dir.path / name).string()) << ": " << unreadable << "\n";
+    else if (present == int(dataset->files.size()))
       out << "cached (" << present << " files, verified when used)\n";
     else if (present > 0)
       out << "partly cached (" << present << " of " << dataset->files.size() << " files)\n";

@@ -1,9 +1,11 @@
 """Every bad flag or value: exit 2, exactly one line on stderr naming the flag and what is allowed."""
 import os
+import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import DATA_DIR, Checks, run, temp_dir  # noqa: E402
+from common import DATA_DIR, TRAINER, Checks, run, temp_dir  # noqa: E402
 
 CASES = [
     (["--epochs", "0"], "--epochs", "1 to 1000000"),
@@ -95,6 +97,30 @@ def main():
                  and f"data dir:  {DATA_DIR} (from --data-dir)" in result.stdout
                  and "fashion-mnist: cached (4 files" in result.stdout,
                  f"trainer info reports build, CPU, SIMD, CUDA and the data dir: {result.stdout.strip()!r}")
+    # A data dir info cannot read is said as such, never "not cached" (which sends users to download).
+    a_file = os.path.join(scratch, "a-file")
+    open(a_file, "w").close()
+    result = run(["info", "--data-dir", a_file])
+    checks.check(result.returncode == 0 and "not a directory" in result.stdout and "not cached" not in result.stdout,
+                 f"info on a data dir that is a file: {result.stdout.strip().splitlines()[-1:]}")
+    locked = os.path.join(scratch, "locked-data")
+    os.makedirs(os.path.join(locked, "mnist"))
+    os.chmod(os.path.join(locked, "mnist"), 0)
+    os.chmod(scratch, 0o755)
+    if os.getuid() == 0 and shutil.which("setpriv"):
+        copy = os.path.join(scratch, "trainer")  # where user nobody may run it
+        shutil.copy(TRAINER, copy)
+        os.chmod(copy, 0o755)
+        result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", copy, "info",
+                                 "--data-dir", locked], capture_output=True, text=True)
+        checks.check(result.returncode == 0 and f"mnist: cannot read {locked}/mnist: Permission denied" in result.stdout,
+                     f"info on an unreadable dataset directory (as user nobody): {result.stdout.strip().splitlines()[-2:]} {result.stderr.strip()}")
+    elif os.getuid() != 0:
+        result = run(["info", "--data-dir", locked])
+        checks.check("mnist: cannot read" in result.stdout, f"info on an unreadable dataset directory: {result.stdout.strip()}")
+    else:
+        print("note: setpriv missing: the unreadable data dir case is not checked")
+    os.chmod(os.path.join(locked, "mnist"), 0o755)
     result = run(["info", "--threads", "2"])
     checks.check(result.returncode == 2 and result.stderr.count("\n") == 1, f"info with a bad flag: {result.stderr.strip()!r}")
     result = run(["eval", "--help"])
