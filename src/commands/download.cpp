@@ -7,6 +7,7 @@
 #include "data/cache.h"
 #include "data/catalog.h"
 #include "report/fetch_progress.h"
+#include "util/errors.h"
 #include "util/text.h"
 
 namespace trainer {
@@ -38,15 +39,27 @@ std::variant<DownloadConfig, ShowHelp> parse_download_args(const std::vector<std
 void run_download(const DownloadConfig& config, std::ostream& out) {
   const DataDirChoice data_dir = resolve_data_dir(config.data.data_dir);
   ConsoleFetchReporter reporter(out, std::cerr, stdout_is_terminal());
+  // `--dataset all` completes every dataset it can, then names each one it could not.
+  std::vector<std::string> failures;
   for (const std::string& name : config.datasets) {
     const CatalogDataset* dataset = find_dataset(name);
-    const Dataset data =
-        obtain_dataset({data_dir.path, dataset, config.data.fetch, false}, reporter);
-    out << name << ": " << dataset->files.size() << " files verified in "
-        << printable((data_dir.path / name).string()) << " (" << data.train_images.count
-        << " training, " << data.test_images.count << " test images; data dir from "
-        << data_dir.source << ")" << std::endl;
+    try {
+      const Dataset data =
+          obtain_dataset({data_dir.path, dataset, config.data.fetch, false}, reporter);
+      out << name << ": " << dataset->files.size() << " files verified in "
+          << printable((data_dir.path / name).string()) << " (" << data.train_images.count
+          << " training, " << data.test_images.count << " test images; data dir from "
+          << data_dir.source << ")" << std::endl;
+    } catch (const RuntimeFailure& e) {
+      if (config.datasets.size() == 1) throw;
+      failures.push_back(name + ": " + e.what());
+    }
   }
+  if (failures.empty()) return;
+  std::string text = std::to_string(failures.size()) + " of " +
+                     std::to_string(config.datasets.size()) + " datasets not completed";
+  for (const std::string& failure : failures) text += "; " + failure;
+  throw RuntimeFailure(text);
 }
 
 }  // namespace trainer

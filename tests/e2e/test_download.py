@@ -203,6 +203,15 @@ def main():
         checks.check(result.returncode == 0 and "file:///usr/share/datasets/fashion-mnist/" in result.stdout,
                      f"--offline copies from the catalog's file:// mirror: {result.stderr.strip()}")
 
+    # --dataset all finishes every dataset it can: mnist cannot come offline, fashion-mnist can.
+    cache = fresh_dir()
+    result = run(["download", "--dataset", "all", "--data-dir", cache, "--offline", "--no-catalog-mirrors",
+                  "--mirror", "file://" + os.path.abspath(DATA_DIR) + "/"])
+    lines = result.stderr.strip().splitlines()
+    checks.check(result.returncode == 1 and len(archives(cache)) == 4 and "fashion-mnist: 4 files verified" in result.stdout
+                 and len(lines) == 1 and lines[0].startswith("trainer: 1 of 2 datasets not completed; mnist: "),
+                 f"download --dataset all --offline: fashion-mnist completed, mnist named: {lines} {result.stdout.strip()[-200:]}")
+
     # Through a CONNECT proxy; NO_PROXY bypasses it.
     cache = fresh_dir()
     proxy_env = {"HTTPS_PROXY": f"http://127.0.0.1:{fixture.proxy_port}", "https_proxy": ""}
