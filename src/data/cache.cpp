@@ -96,10 +96,10 @@ Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
     pending.push_back(i);
   }
   if (!pending.empty()) {
-    if (vanishes_with_container(request.data_dir)) {
-      reporter.warning("data dir " + request.data_dir.string() +
-                       " is in the container's own filesystem: downloaded datasets vanish with "
-                       "the container; mount a volume there (docker run -v trainer-data:" +
+    if (const std::string where = vanishing_storage(request.data_dir); !where.empty()) {
+      reporter.warning("data dir " + request.data_dir.string() + " is " + where +
+                       ": downloaded datasets vanish with the container; mount a volume there "
+                       "(docker run -v trainer-data:" +
                        std::filesystem::absolute(request.data_dir).lexically_normal().string() +
                        " ...)");
     }

@@ -35,8 +35,8 @@ std::filesystem::path default_staging_root(const std::filesystem::path& data_dir
   return chosen("the data directory", data_dir);
 }
 
-bool ModelLocation::vanishes_with_container() const {
-  return trainer::vanishes_with_container(dir_.root());
+std::string ModelLocation::vanishing_storage() const {
+  return trainer::vanishing_storage(dir_.root());
 }
 
 namespace {
@@ -178,7 +178,7 @@ class BucketLocation : public ModelLocation {
             staging_->keep().string());
   }
 
-  bool vanishes_with_container() const override { return false; }
+  std::string vanishing_storage() const override { return ""; }
   void changed() override {
     if (uploads_) noting_failure([this] { sync_->request(); });
   }

@@ -42,9 +42,9 @@ class ModelLocation {
  public:
   virtual ~ModelLocation() = default;
   const ModelDir& dir() const { return dir_; }
-  // Whether the directory is on the container's own file system (util/volumes.h), where it is lost
-  // with the container: a local copy of a bucket is not.
-  virtual bool vanishes_with_container() const;
+  // Where the directory is lost with the container (util/volumes.h vanishing_storage: its own
+  // filesystem, a tmpfs), or "": a local copy of a bucket is not.
+  virtual std::string vanishing_storage() const;
   // The directory holds a consistent state worth keeping (a checkpoint, an epoch's outputs): it
   // is sent on its way; never waits. Throws RuntimeFailure if sending failed for good earlier.
   virtual void changed() {}

@@ -49,10 +49,10 @@ PreparedRun prepare_run(const TrainConfig& config, std::ostream& out) {
   require_writable_directory(run.model_dir.root(), "--model-dir " + config.model_dir,
                              [](int error) { return permission_hint("--model-dir", error); });
   FetchReporter& reporter = run.report->fetch_reporter();
-  if (run.location->vanishes_with_container()) {
-    reporter.warning("--model-dir " + config.model_dir +
-                     " is in the container's own filesystem: the model and checkpoints vanish "
-                     "with the container; mount a directory there (docker run -v \"$PWD/out:" +
+  if (const std::string where = run.location->vanishing_storage(); !where.empty()) {
+    reporter.warning("--model-dir " + config.model_dir + " is " + where +
+                     ": the model and checkpoints vanish with the container; mount a directory "
+                     "there (docker run -v \"$PWD/out:" +
                      std::filesystem::absolute(config.model_dir).lexically_normal().string() +
                      "\" ...)");
   }

@@ -72,14 +72,23 @@ const MountEntry* mount_of(const std::vector<MountEntry>& mounts,
   return best;
 }
 
-bool vanishes_with_container(const std::filesystem::path& path, bool in_container,
-                             const std::vector<MountEntry>& mounts) {
-  if (!in_container) return false;
+std::string vanishing_storage(const std::filesystem::path& path, bool in_container,
+                              const std::vector<MountEntry>& mounts) {
+  if (!in_container) return "";
   const MountEntry* mount = mount_of(mounts, path);
-  if (!mount || mount->mount_point != "/") return false;
+  if (!mount) return "";
+  // --tmpfs /out, a read-only root's /tmp, an emptyDir in memory: gone with the container.
+  if (mount->fstype == "tmpfs" || mount->fstype == "ramfs") return "on a tmpfs mount (memory)";
+  if (mount->mount_point != "/") return "";
   // A machine built from a container image but booted as a VM has the marker files too, with a
   // real disk at "/": only an overlay or a subtree of another filesystem is a container layer.
-  return mount->fstype == "overlay" || mount->root != "/";
+  return mount->fstype == "overlay" || mount->root != "/" ? "in the container's own filesystem"
+                                                          : "";
+}
+
+bool vanishes_with_container(const std::filesystem::path& path, bool in_container,
+                             const std::vector<MountEntry>& mounts) {
+  return !vanishing_storage(path, in_container, mounts).empty();
 }
 
 bool running_in_container() {
@@ -87,17 +96,21 @@ bool running_in_container() {
          std::getenv("container") != nullptr || std::getenv("KUBERNETES_SERVICE_HOST") != nullptr;
 }
 
-bool vanishes_with_container(const std::filesystem::path& path) {
-  if (!running_in_container()) return false;
+std::string vanishing_storage(const std::filesystem::path& path) {
+  if (!running_in_container()) return "";
   std::ifstream in("/proc/self/mountinfo");
-  if (!in) return false;
+  if (!in) return "";
   std::stringstream text;
   text << in.rdbuf();
   std::error_code ec;
   // Symbolic links resolved where the path exists, so /out -> /mnt/volume counts as the volume.
   std::filesystem::path absolute = std::filesystem::weakly_canonical(path, ec);
   if (ec) absolute = std::filesystem::absolute(path, ec).lexically_normal();
-  return vanishes_with_container(absolute, true, parse_mountinfo(text.str()));
+  return vanishing_storage(absolute, true, parse_mountinfo(text.str()));
+}
+
+bool vanishes_with_container(const std::filesystem::path& path) {
+  return !vanishing_storage(path).empty();
 }
 
 std::string permission_hint(const std::string& flag, int error) {

@@ -28,10 +28,16 @@ const MountEntry* mount_of(const std::vector<MountEntry>& mounts,
 // /.dockerenv, podman's /run/.containerenv, $container, Kubernetes), and `path` lies on the
 // container's root filesystem, which is a container layer (overlay, or a subtree of the host's
 // filesystem as with podman's vfs driver), not on a volume or bind mount.
+// Also a tmpfs (or ramfs) mount anywhere in a container: memory, gone with it.
 bool vanishes_with_container(const std::filesystem::path& path);
 // The same decision from given facts, for tests.
 bool vanishes_with_container(const std::filesystem::path& path, bool in_container,
                              const std::vector<MountEntry>& mounts);
+// Where such a path is, for the warning: "in the container's own filesystem", "on a tmpfs mount
+// (memory)", or "" when it outlives the container.
+std::string vanishing_storage(const std::filesystem::path& path);
+std::string vanishing_storage(const std::filesystem::path& path, bool in_container,
+                              const std::vector<MountEntry>& mounts);
 
 // Whether this process runs in a container at all.
 bool running_in_container();

@@ -162,6 +162,10 @@ def main():
         checks.check(one_warning(result, "--model-dir /out is in the container's own filesystem",
                                  '-v "$PWD/out:/out"'),
                      f"unmounted /out: one warning with the -v fix: {result.stderr.strip()}")
+        result = run_and_remove(containers, "--tmpfs", "/out", "-v", f"{data}:/data", IMAGE, "--model-dir", "/out", *TRAIN)
+        checks.check(result.returncode == 0 and one_warning(result, "--model-dir /out is on a tmpfs mount (memory)",
+                                                            '-v "$PWD/out:/out"'),
+                     f"--tmpfs /out: one warning, it is memory: {result.stderr.strip()}")
         out2 = os.path.join(scratch, "out2")
         os.makedirs(out2)
         result = run_and_remove(containers, "-v", f"{out2}:/out", "-v", f"{DATA_DIR}:/mirror:ro", IMAGE,

@@ -49,4 +49,15 @@ TEST_CASE("only paths on a container's own layer vanish", "[container]") {
   CHECK(vanishes_with_container("/model", true, docker));
   CHECK(!vanishes_with_container("/out/model", true, docker));
   CHECK(!vanishes_with_container("/data", true, parse_mountinfo(kVirtualMachine)));
+  CHECK(vanishing_storage("/model", true, docker) == "in the container's own filesystem");
+}
+
+TEST_CASE("a tmpfs in a container vanishes with it, wherever it is mounted", "[container]") {
+  const auto mounts = parse_mountinfo(
+      "1 0 0:50 / / rw - overlay overlay rw\n"
+      "2 1 0:51 / /out rw,nosuid - tmpfs tmpfs rw,size=65536k\n"
+      "3 1 8:1 /vol /data rw - ext4 /dev/sda1 rw\n");
+  CHECK(vanishing_storage("/out/run", true, mounts) == "on a tmpfs mount (memory)");
+  CHECK(vanishing_storage("/data", true, mounts).empty());
+  CHECK(vanishing_storage("/out", false, mounts).empty());  // a host's /tmp on tmpfs: not ours
 }
