@@ -24,8 +24,9 @@ std::unique_ptr<Backend> make_cpu_backend(const BackendRequest& request) {
     }
     arch = *parsed;
   }
-  const int threads = request.threads > 0 ? request.threads : usable_cpu_count();
-  return std::make_unique<CpuBackend>(arch, threads);
+  if (request.threads > 0) return std::make_unique<CpuBackend>(arch, request.threads);
+  const CpuBudget cpus = usable_cpus();
+  return std::make_unique<CpuBackend>(arch, cpus.count, cpus.source == "cores" ? "" : cpus.source);
 }
 
 const std::uint8_t* Backend::adopt_bytes(std::vector<std::uint8_t>&& host) {
@@ -37,12 +38,13 @@ const std::uint8_t* Backend::adopt_bytes(std::vector<std::uint8_t>&& host) {
 
 BackendChoice make_backend(const BackendRequest& request) {
   BackendChoice choice = make_backend_for(request);
-  const int cores = usable_cpu_count();
+  const CpuBudget cpus = usable_cpus();
   const bool on_cpu = choice.backend && choice.backend->description().rfind("cpu", 0) == 0;
-  if (request.threads > cores && on_cpu)
+  if (request.threads > cpus.count && on_cpu)
     choice.warning = "--threads " + std::to_string(request.threads) + " is more than the " +
-                     std::to_string(cores) +
-                     " usable cores: the results are the same, the run only slower";
+                     std::to_string(cpus.count) + " usable cores" +
+                     (cpus.source == "cores" ? "" : " (" + cpus.source + ")") +
+                     ": the results are the same, the run only slower";
   return choice;
 }
 

@@ -59,8 +59,8 @@ GemmSplit split_gemm(int rows, int cols, int threads) {
 
 }  // namespace
 
-CpuBackend::CpuBackend(cpu::SimdArch arch, int threads)
-    : kernels_(cpu::kernel_table(arch)), pool_(threads) {}
+CpuBackend::CpuBackend(cpu::SimdArch arch, int threads, std::string threads_from)
+    : threads_from_(std::move(threads_from)), kernels_(cpu::kernel_table(arch)), pool_(threads) {}
 
 CpuBackend::~CpuBackend() {
   for (void* p : allocations_) std::free(p);
@@ -68,7 +68,8 @@ CpuBackend::~CpuBackend() {
 
 std::string CpuBackend::description() const {
   return std::string("cpu (") + cpu::simd_arch_name(kernels_.arch) + ", " +
-         std::to_string(threads()) + (threads() == 1 ? " thread)" : " threads)");
+         std::to_string(threads()) + (threads() == 1 ? " thread" : " threads") +
+         (threads_from_.empty() ? "" : ", " + threads_from_) + ")";
 }
 
 void* CpuBackend::allocate(std::size_t bytes) {

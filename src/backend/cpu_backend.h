@@ -13,7 +13,9 @@ namespace trainer {
 
 class CpuBackend final : public Backend {
  public:
-  CpuBackend(cpu::SimdArch arch, int threads);
+  // `threads_from`: why that many, when not the flag or the cores ("the cgroup CPU limit of 1.5"),
+  // said in the description.
+  CpuBackend(cpu::SimdArch arch, int threads, std::string threads_from = "");
   ~CpuBackend() override;
 
   std::string description() const override;
@@ -40,6 +42,7 @@ class CpuBackend final : public Backend {
   void adam(const AdamArgs& args, std::size_t count) override;
 
  private:
+  const std::string threads_from_;
   const cpu::KernelTable& kernels_;
   ThreadPool pool_;
   std::vector<void*> allocations_;

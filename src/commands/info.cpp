@@ -94,8 +94,10 @@ std::variant<InfoConfig, ShowHelp> parse_info_args(const std::vector<std::string
 void run_info(const InfoConfig& config, std::ostream& out) {
   out << version_line() << "\n";
   const char* forced = std::getenv("TRAINER_SIMD");
-  out << "cpu:       " << cpu_model_name() << ", " << usable_cpu_count()
-      << " usable cores (default --threads)\n"
+  const CpuBudget cpus = usable_cpus();
+  out << "cpu:       " << cpu_model_name() << ", " << cpus.count
+      << (cpus.count == 1 ? " usable core" : " usable cores") << " (default --threads"
+      << (cpus.source == "cores" ? std::string() : "; " + cpus.source) << ")\n"
       << "simd:      " << cpu::simd_arch_name(cpu::best_supported_arch()) << " chosen of "
       << cpu::supported_arch_list()
       << (forced && *forced ? std::string(" (TRAINER_SIMD=") + forced + " overrides it)" : "")

@@ -166,6 +166,18 @@ def main():
         checks.check(result.returncode == 0 and one_warning(result, "--model-dir /out is on a tmpfs mount (memory)",
                                                             '-v "$PWD/out:/out"'),
                      f"--tmpfs /out: one warning, it is memory: {result.stderr.strip()}")
+        # A CPU quota (docker --cpus, Kubernetes limits.cpu) is a thread count, not the visible cores.
+        result = run_and_remove(containers, "--cpus", "1", "-v", f"{data}:/data", "--tmpfs", "/out", IMAGE,
+                                "--model-dir", "/out", *TRAIN)
+        info = run_and_remove(containers, "--cpus", "0.5", IMAGE, "info")
+        if result.returncode == 0 or "the cgroup CPU limit" in result.stdout:
+            checks.check("1 thread, the cgroup CPU limit of 1)" in result.stdout
+                         and "1 usable core (default --threads; the cgroup CPU limit of 0.5)" in info.stdout
+                         or os.cpu_count() < 2,
+                         f"--cpus 1: one thread, said on the start line; --cpus 0.5: info says 1, and why: "
+                         f"{result.stdout.splitlines()[:1]} {[l for l in info.stdout.splitlines() if l.startswith('cpu:')]}")
+        else:
+            print(f"note: --cpus is not available to containers here: {result.stderr.strip()[-200:]}")
         out2 = os.path.join(scratch, "out2")
         os.makedirs(out2)
         result = run_and_remove(containers, "-v", f"{out2}:/out", "-v", f"{DATA_DIR}:/mirror:ro", IMAGE,

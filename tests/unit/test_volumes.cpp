@@ -1,6 +1,7 @@
 // Which paths vanish with a container, decided from mountinfo text like the kernel writes it.
 #include <catch2/catch.hpp>
 
+#include "util/system_info.h"
 #include "util/volumes.h"
 
 using namespace trainer;
@@ -60,4 +61,19 @@ TEST_CASE("a tmpfs in a container vanishes with it, wherever it is mounted", "[c
   CHECK(vanishing_storage("/out/run", true, mounts) == "on a tmpfs mount (memory)");
   CHECK(vanishing_storage("/data", true, mounts).empty());
   CHECK(vanishing_storage("/out", false, mounts).empty());  // a host's /tmp on tmpfs: not ours
+}
+
+TEST_CASE("a cgroup CPU quota in CPUs, as docker --cpus and Kubernetes limits write it", "[container]") {
+  CHECK(cpu_max_limit("150000 100000") == Approx(1.5));
+  CHECK(cpu_max_limit("50000 100000") == Approx(0.5));
+  CHECK_FALSE(cpu_max_limit("max 100000"));  // no quota
+  CHECK_FALSE(cpu_max_limit(""));
+  CHECK_FALSE(cpu_max_limit("garbage"));
+  CHECK(cfs_quota_limit("200000", "100000") == Approx(2.0));
+  CHECK_FALSE(cfs_quota_limit("-1", "100000"));  // v1's "no quota"
+  CHECK_FALSE(cfs_quota_limit("100000", "0"));
+  // On this machine, whatever it is: at least one, never more than the CPUs it may run on.
+  const CpuBudget cpus = usable_cpus();
+  CHECK(cpus.count >= 1);
+  CHECK(!cpus.source.empty());
 }
