@@ -96,6 +96,11 @@ Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
     pending.push_back(i);
   }
   if (!pending.empty()) {
+    make_directories(dir);
+    const std::filesystem::path lock_path = dir / ".lock";
+    FileLock lock(lock_path, [&] { reporter.waiting_for_lock(lock_path.string()); });
+    // Only once the directory takes files: a read-only one is its error alone, not a warning
+    // about losing what it could never hold followed by the error.
     if (const std::string where = vanishing_storage(request.data_dir); !where.empty()) {
       reporter.warning("data dir " + request.data_dir.string() + " is " + where +
                        ": downloaded datasets vanish with the container; mount a volume there "
@@ -103,9 +108,6 @@ Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
                        std::filesystem::absolute(request.data_dir).lexically_normal().string() +
                        " ...)");
     }
-    make_directories(dir);
-    const std::filesystem::path lock_path = dir / ".lock";
-    FileLock lock(lock_path, [&] { reporter.waiting_for_lock(lock_path.string()); });
     remove_stale_temporaries(dir);  // under the lock, so no live process owns them
     for (std::size_t i : pending) {
       const CatalogFile& file = dataset.files[i];

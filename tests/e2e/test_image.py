@@ -187,6 +187,14 @@ def main():
                                  "-v trainer-data:/data"),
                      f"unmounted /data while downloading: one warning with the -v fix: {result.stderr.strip()}")
 
+        # A read-only container without a /data volume: the failure alone, not a warning before it.
+        out3 = os.path.join(scratch, "out3")
+        os.makedirs(out3)
+        result = run_and_remove(containers, "--read-only", "-v", f"{out3}:/out", "-v", f"{DATA_DIR}:/mirror:ro", IMAGE,
+                                "--model-dir", "/out", "--mirror", "file:///mirror/", "--no-catalog-mirrors", *TRAIN[:-1])
+        line = one_line(result) or ""
+        checks.check(result.returncode == 1 and "Read-only file system" in line and "warning" not in result.stderr,
+                     f"--read-only, no /data volume: exit 1, one line, no warning first: {result.stderr.strip()}")
         locked = os.path.join(scratch, "root-owned")
         os.makedirs(locked, mode=0o755)
         result = run_and_remove(containers, "--user", "12345:12345", "-v", f"{locked}:/out",
