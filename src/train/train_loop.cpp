@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <optional>
 
 #include "io/png.h"
 #include "report/pictures.h"
@@ -11,6 +12,7 @@
 #include "train/interrupt.h"
 #include "train/prepared_run.h"
 #include "util/errors.h"
+#include "util/file_read.h"
 #include "util/path_alias.h"
 #include "util/system_info.h"
 #include "util/text.h"
@@ -155,13 +157,62 @@ void write_epoch_outputs(const PreparedRun& run, const std::vector<float>& state
   run.location->changed();
 }
 
+// Whether the saved model is the last whole epoch's.
+bool saved_model_is_of_epoch(const ModelDir& dir, int epoch) {
+  if (!dir.is_trained()) return false;
+  try {
+    return dir.load_spec("").epochs == epoch;
+  } catch (const RuntimeFailure&) {
+    return false;
+  }
+}
+
+// The checkpoint at the end of epoch `epoch` of this run, if it is still kept and sound.
+std::optional<Checkpoint> epoch_end_checkpoint(const PreparedRun& run, const TrainConfig& config,
+                                               int epoch) {
+  const int batch = run.model->max_batch();
+  const std::int64_t steps_per_epoch = (run.train.count + batch - 1) / batch;
+  const std::filesystem::path file = run.model_dir.checkpoint_file(epoch * steps_per_epoch);
+  try {
+    Checkpoint c = decode_checkpoint(read_text_file(file, kMaxCheckpointBytes, ""), file.string());
+    if (c.cursor == 0 && c.epoch == epoch && c.fingerprint == run_fingerprint(config) &&
+        c.state.size() == run.layout.state_count())
+      return c;
+  } catch (const RuntimeFailure&) {
+  }
+  return std::nullopt;
+}
+
 // A resumed run whose epochs are all trained: the epoch's outputs are written again in case the
-// run stopped between its checkpoint and them (or the directory is of layout 1). A checkpoint
-// inside a later epoch is not a trained epoch, and that epoch's outputs are already saved.
-void finish_trained_run(const PreparedRun& run) {
-  run.report->already_trained(run.model_dir.root(), run.start.epoch);
-  if (!run.history.empty() && run.resume->checkpoint.cursor == 0)
-    write_epoch_outputs(run, run.resume->checkpoint.state, reconstruction_grid_now(run));
+// run stopped between its checkpoint and them (or the directory is of layout 1). When the newest
+// checkpoint is inside a later epoch, the last whole epoch's saved model is normally there; if it
+// is not (a run killed between that epoch's checkpoint and its outputs, then inside the next), it
+// is written from that epoch's own checkpoint, or the run says what is missing.
+void finish_trained_run(PreparedRun& run, const TrainConfig& config) {
+  const Checkpoint& newest = run.resume->checkpoint;
+  if (newest.cursor > 0 && run.start.epoch > 0 &&
+      !saved_model_is_of_epoch(run.model_dir, run.start.epoch)) {
+    std::optional<Checkpoint> end = epoch_end_checkpoint(run, config, run.start.epoch);
+    if (!end)
+      throw RuntimeFailure(
+          shown_path(run.model_dir.root().string()) + ": trained into epoch " +
+          std::to_string(run.start.epoch + 1) + " (the newest checkpoint, " +
+          shown_path(run.resume->file.string()) + ", is at step " + std::to_string(newest.step) +
+          " inside it), but no saved model of epoch " + std::to_string(run.start.epoch) +
+          " exists and the checkpoint of its end is not kept; run with --epochs " +
+          std::to_string(run.start.epoch + 1) + " to finish epoch " +
+          std::to_string(run.start.epoch + 1) + " and save it");
+    run.report->message("epoch " + std::to_string(run.start.epoch) +
+                        "'s saved model was missing: written from its checkpoint " +
+                        shown_path(run.model_dir.checkpoint_file(end->step).string()));
+    run.history = end->history;
+    run.model->upload_state(end->state);
+    write_epoch_outputs(run, end->state, reconstruction_grid_now(run));
+  } else {
+    run.report->already_trained(run.model_dir.root(), run.start.epoch);
+    if (!run.history.empty() && newest.cursor == 0)
+      write_epoch_outputs(run, newest.state, reconstruction_grid_now(run));
+  }
   run.location->finish();
   run.report->finished(run.model_dir.weights_file());
 }
@@ -237,7 +288,7 @@ class ProgressLog {
 
 void run_training(const TrainConfig& config, std::ostream& out) {
   PreparedRun run = prepare_run(config, out);
-  if (run.start.epoch >= config.epochs) return finish_trained_run(run);
+  if (run.start.epoch >= config.epochs) return finish_trained_run(run, config);
   TrainReporter& report = *run.report;
   Autoencoder& model = *run.model;
   EpochRunner steps(

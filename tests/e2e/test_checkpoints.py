@@ -162,6 +162,33 @@ def main():
                                            "ckpt-0000000200.ckpt"],
                  f"damaged later checkpoints skipped and not counted: the 2 newest valid ones kept: {checkpoints(kept)}")
 
+    # --epochs below the newest checkpoint, which lies inside the next epoch, with the saved model
+    # gone (a run killed between epoch 1's checkpoint and its outputs, then inside epoch 2): epoch
+    # 1's model is written from epoch 1's own checkpoint, as a straight 1-epoch run writes it.
+    inside = os.path.join(scratch, "inside")
+    run(BASE + ["--epochs", "2", "--checkpoint-every", "4", "--model-dir", inside])
+    os.remove(os.path.join(inside, "checkpoints", "ckpt-0000000016.ckpt"))
+    for name in ("weights", "saved_model"):
+        shutil.rmtree(os.path.join(inside, name))
+    one = os.path.join(scratch, "one-epoch")
+    run(BASE + ["--epochs", "1", "--model-dir", one])
+    result = run(BASE + ["--epochs", "1", "--model-dir", inside])
+    with open(os.path.join(inside, "weights", "model.safetensors"), "rb") as f, \
+            open(os.path.join(one, "weights", "model.safetensors"), "rb") as g:
+        same = f.read() == g.read()
+    checks.check(result.returncode == 0 and same and os.path.isdir(os.path.join(inside, "saved_model", "1"))
+                 and "epoch 1's saved model was missing: written from its checkpoint" in result.stdout,
+                 f"--epochs 1 under a checkpoint inside epoch 2, no saved model: epoch 1's model written from its "
+                 f"checkpoint, as a straight run's: {result.stdout.strip()} {result.stderr.strip()}")
+    shutil.rmtree(os.path.join(inside, "weights"))
+    os.remove(os.path.join(inside, "checkpoints", "ckpt-0000000008.ckpt"))
+    result = run(BASE + ["--epochs", "1", "--model-dir", inside])
+    lines = result.stderr.strip().splitlines()
+    checks.check(result.returncode == 1 and len(lines) == 1 and "no saved model of epoch 1 exists" in lines[0]
+                 and "run with --epochs 2" in lines[0] and "saved" not in result.stdout
+                 and not os.path.exists(os.path.join(inside, "weights", "model.safetensors")),
+                 f"... and without epoch 1's checkpoint: exit 1, what exists and what does not: {lines}")
+
     # The golden checkpoint of format 1 resumes (its run: --limit 64 --batch-size 32 --hidden 4 --code 2).
     # Laid out as trainer 0.1.0 left it (layout 1: the weights in saved_model/), so the resumed run
     # also moves the model to weights/ and leaves saved_model/ a real SavedModel.
