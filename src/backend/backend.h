@@ -22,6 +22,9 @@ class Backend {
 
   // e.g. "cpu (avx512, 2 threads)"
   virtual std::string description() const = 0;
+  // How a multiply-add rounds (kernels/README.md): "fma" (once: avx2, avx512, CUDA) or "sse2"
+  // (twice). Runs give the same bytes only on the same one; checkpoints record it.
+  virtual std::string rounding() const { return "fma"; }
 
   // Memory owned by the backend until it is destroyed; zero-filled, aligned for any vector type.
   virtual void* allocate(std::size_t bytes) = 0;

@@ -19,6 +19,9 @@ class CpuBackend final : public Backend {
   ~CpuBackend() override;
 
   std::string description() const override;
+  std::string rounding() const override {
+    return kernels_.arch == cpu::SimdArch::sse2 ? "sse2" : "fma";
+  }
   cpu::SimdArch arch() const { return kernels_.arch; }
   int threads() const { return pool_.size(); }
 

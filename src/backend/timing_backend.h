@@ -25,6 +25,7 @@ class TimingBackend final : public Backend {
   void reset() { timings_.clear(); }
 
   std::string description() const override { return inner_.description(); }
+  std::string rounding() const override { return inner_.rounding(); }
   void* allocate(std::size_t bytes) override { return inner_.allocate(bytes); }
   void upload(void* dst, const void* src, std::size_t bytes) override {
     inner_.upload(dst, src, bytes);

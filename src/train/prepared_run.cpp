@@ -10,6 +10,7 @@
 #include "report/pictures.h"
 #include "util/atomic_file.h"
 #include "util/errors.h"
+#include "util/path_alias.h"
 #include "util/volumes.h"
 
 namespace trainer {
@@ -82,6 +83,15 @@ PreparedRun prepare_run(const TrainConfig& config, std::ostream& out) {
                          " floats, the model needs " + std::to_string(run.layout.state_count()));
   }
   if (run.resume) {
+    // Another rounding (kernels/README.md) continues fine, but into a model neither straight run
+    // would give: said, not refused (a machine without FMA may be all there is).
+    const std::string then = checkpoint_rounding(run.resume->checkpoint);
+    const std::string now = run.backend->rounding();
+    if (!then.empty() && then != now)
+      reporter.warning(shown_path(run.resume->file.string()) + " was written on the " + then +
+                       " rounding path and this run uses the " + now +
+                       " one (multiply-adds rounded " + (now == "sse2" ? "twice" : "once") +
+                       "): it resumes, but the result matches neither straight run");
     const int steps_per_epoch = (train_count + max_batch - 1) / max_batch;
     run.start = start_point(*run.resume, steps_per_epoch, max_batch, train_count);
     run.history = run.resume->checkpoint.history;

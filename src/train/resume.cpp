@@ -1,5 +1,7 @@
 #include "train/resume.h"
 
+#include <algorithm>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -25,6 +27,20 @@ Fingerprint run_fingerprint(const TrainConfig& config) {
       {"--no-shuffle", config.shuffle ? "off" : "on"},
       {"--limit", config.limit ? std::to_string(*config.limit) : "off"},
   };
+}
+
+bool same_flags(const Checkpoint& checkpoint, const Fingerprint& expected) {
+  for (const auto& wanted : expected)
+    if (std::find(checkpoint.fingerprint.begin(), checkpoint.fingerprint.end(), wanted) ==
+        checkpoint.fingerprint.end())
+      return false;
+  return true;
+}
+
+std::string checkpoint_rounding(const Checkpoint& checkpoint) {
+  for (const auto& [key, value] : checkpoint.fingerprint)
+    if (key == kRoundingKey) return value;
+  return "";
 }
 
 std::string run_id(const Fingerprint& fingerprint) {

@@ -22,6 +22,14 @@ using Fingerprint = std::vector<std::pair<std::string, std::string>>;
 
 // The flags whose values shape the model or its trajectory, e.g. ("--hidden", "128").
 Fingerprint run_fingerprint(const TrainConfig& config);
+// The fingerprint entry a checkpoint records its backend's rounding under (Backend::rounding):
+// not a flag, so not compared as one.
+inline constexpr const char* kRoundingKey = "rounding";
+// Whether every flag of `expected` has its value in the checkpoint's fingerprint.
+bool same_flags(const Checkpoint& checkpoint, const Fingerprint& expected);
+// The rounding `checkpoint` was written with, or "" (checkpoints before it was recorded).
+std::string checkpoint_rounding(const Checkpoint& checkpoint);
+
 // 8 hex digits of the fingerprint's SHA-256: equal for runs that compute the same steps (the
 // TensorBoard event files of a run are named with it, io/event_log.h).
 std::string run_id(const Fingerprint& fingerprint);

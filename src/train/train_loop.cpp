@@ -37,6 +37,8 @@ class CheckpointWriter {
   // Fills in the rest of `checkpoint` (its state stays there for the caller) and saves it.
   std::filesystem::path save(Checkpoint& checkpoint, const std::vector<EpochMetrics>& history) {
     checkpoint.fingerprint = fingerprint_;
+    // Not a flag: a resume on the other rounding is allowed, and warned about (prepared_run.cpp).
+    checkpoint.fingerprint.emplace_back(kRoundingKey, run_.backend->rounding());
     checkpoint.history = history;
     checkpoint.state = run_.model->download_state();
     // A ReLU can hide a NaN weight from the loss: the state itself must be finite to be saved.
@@ -175,7 +177,7 @@ std::optional<Checkpoint> epoch_end_checkpoint(const PreparedRun& run, const Tra
   const std::filesystem::path file = run.model_dir.checkpoint_file(epoch * steps_per_epoch);
   try {
     Checkpoint c = decode_checkpoint(read_text_file(file, kMaxCheckpointBytes, ""), file.string());
-    if (c.cursor == 0 && c.epoch == epoch && c.fingerprint == run_fingerprint(config) &&
+    if (c.cursor == 0 && c.epoch == epoch && same_flags(c, run_fingerprint(config)) &&
         c.state.size() == run.layout.state_count())
       return c;
   } catch (const RuntimeFailure&) {

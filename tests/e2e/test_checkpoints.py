@@ -189,6 +189,22 @@ def main():
                  and not os.path.exists(os.path.join(inside, "weights", "model.safetensors")),
                  f"... and without epoch 1's checkpoint: exit 1, what exists and what does not: {lines}")
 
+    # A resume onto the other rounding path (sse2 rounds a multiply-add twice) is said; between avx2
+    # and avx512, which give the same bytes, nothing is said.
+    rounding = os.path.join(scratch, "rounding")
+    run(BASE + ["--epochs", "1", "--model-dir", rounding], {"TRAINER_SIMD": "avx2"})
+    same_path = run(BASE + ["--epochs", "2", "--model-dir", rounding], {"TRAINER_SIMD": "sse2"})
+    lines = same_path.stderr.strip().splitlines()
+    checks.check(same_path.returncode == 0 and len(lines) == 1 and "ckpt-0000000008.ckpt was written on the fma rounding path"
+                 in lines[0] and "matches neither straight run" in lines[0],
+                 f"avx2 checkpoint resumed on sse2: one warning: {lines}")
+    quiet = run(BASE + ["--epochs", "3", "--model-dir", rounding], {"TRAINER_SIMD": "sse2"})
+    other = os.path.join(scratch, "rounding-fma")
+    run(BASE + ["--epochs", "1", "--model-dir", other], {"TRAINER_SIMD": "avx2"})
+    fma = run(BASE + ["--epochs", "2", "--model-dir", other])
+    checks.check(quiet.returncode == 0 and quiet.stderr == "" and fma.returncode == 0 and fma.stderr == "",
+                 f"sse2 onto sse2, avx2 onto the default path: no warning: {quiet.stderr.strip()} {fma.stderr.strip()}")
+
     # The golden checkpoint of format 1 resumes (its run: --limit 64 --batch-size 32 --hidden 4 --code 2).
     # Laid out as trainer 0.1.0 left it (layout 1: the weights in saved_model/), so the resumed run
     # also moves the model to weights/ and leaves saved_model/ a real SavedModel.
