@@ -12,6 +12,7 @@
 #include "util/atomic_file.h"
 #include "util/errors.h"
 #include "util/file_read.h"
+#include "util/sha256.h"
 
 namespace trainer {
 
@@ -158,8 +159,12 @@ void ModelDir::write_weights(const ModelLayout& layout, const float* params, con
   const std::map<std::string, std::string> metadata = {
       {"format", "pt"}, {"trainer_format_version", std::to_string(kSavedModelFormatVersion)}};
   make_directories(weights_dir());
-  write_file_atomically(weights_file(), safetensors_pieces(layout, params, metadata).views());
-  write_file_atomically(config_file(), config_json(layout, run, last));
+  const auto pieces = safetensors_pieces(layout, params, metadata);
+  Sha256 hash;
+  for (const std::string_view piece : pieces.views()) hash.update(piece.data(), piece.size());
+  // The weights first: config.json, written last, names them by their hash.
+  write_file_atomically(weights_file(), pieces.views());
+  write_file_atomically(config_file(), config_json(layout, run, last, hash.hex_digest()));
   // Layout 1's copies are older than these now; saved_model/ keeps only SavedModel versions.
   for (const std::filesystem::path& old : {layout1_weights_file(), layout1_config_file()}) {
     std::error_code ec;

@@ -1,5 +1,9 @@
 #include "io/trained_model.h"
 
+#include <thread>
+
+#include <chrono>
+
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -7,11 +11,13 @@
 #include "io/safetensors.h"
 #include "util/errors.h"
 #include "util/file_read.h"
+#include "util/sha256.h"
 #include "version.h"
 
 namespace trainer {
 
-std::string config_json(const ModelLayout& layout, const RunRecord& run, const EpochMetrics& last) {
+std::string config_json(const ModelLayout& layout, const RunRecord& run, const EpochMetrics& last,
+                        const std::string& weights_sha256) {
   nlohmann::json layers = nlohmann::json::array();
   for (const TensorEntry& tensor : layout.tensors) {
     layers.push_back({{"name", tensor.name}, {"shape", tensor.shape}});
@@ -31,6 +37,7 @@ std::string config_json(const ModelLayout& layout, const RunRecord& run, const E
       {"dataset", run.dataset},
       {"seed", run.seed},
       {"epochs", last.epoch},
+      {"weights_sha256", weights_sha256},
       {"steps", last.step},
       {"batch_size", run.batch_size},
       {"shuffle", run.shuffle},
@@ -90,6 +97,13 @@ TrainedModelSpec parse_config_json(const std::string& text, const std::string& n
         epochs.get<std::int64_t>() > 1000000)
       throw RuntimeFailure(name + ": epochs is not a whole number from 0 to 1000000");
     spec.epochs = epochs.get<int>();
+    if (j.contains("weights_sha256")) {
+      const nlohmann::json& hash = j.at("weights_sha256");
+      if (!hash.is_string() || hash.get<std::string>().size() != 64 ||
+          hash.get<std::string>().find_first_not_of("0123456789abcdef") != std::string::npos)
+        throw RuntimeFailure(name + ": weights_sha256 is not 64 lowercase hex digits");
+      spec.weights_sha256 = hash.get<std::string>();
+    }
     for (const auto& [key, value] :
          {std::pair<const char*, double*>{"train_loss", &spec.train_loss},
           std::pair<const char*, double*>{"test_loss", &spec.test_loss}}) {
@@ -150,10 +164,30 @@ SavedModel read_saved_model(const std::filesystem::path& config_file,
                             const std::string& missing_hint) {
   SavedModel model;
   model.file = weights_file;
-  model.spec = parse_config_json(read_text_file(config_file, kMaxConfigJsonBytes, missing_hint),
-                                 config_file.string());
-  const SafetensorsFile tensors = decode_safetensors(
-      read_text_file(model.file, kMaxSafetensorsBytes, missing_hint), model.file.string());
+  std::string weights, config, seen_weights, seen_config;
+  // A trainer replaces the weights, then config.json, after every epoch: a reader between the two
+  // reads of the pair can see two epochs. The hash config.json holds tells; read again while the
+  // files change. A pair that stays mismatched was edited or damaged: said as such, or as what
+  // is wrong with the weights file when it does not even decode.
+  for (int attempt = 0;; ++attempt) {
+    config = read_text_file(config_file, kMaxConfigJsonBytes, missing_hint);
+    model.spec = parse_config_json(config, config_file.string());
+    weights = read_text_file(model.file, kMaxSafetensorsBytes, missing_hint);
+    if (model.spec.weights_sha256.empty() ||
+        sha256_hex(weights.data(), weights.size()) == model.spec.weights_sha256)
+      break;
+    const bool settled = weights == seen_weights && config == seen_config;
+    if (settled || attempt == 100) {
+      decode_safetensors(weights, model.file.string());  // throws what is wrong, if anything
+      throw RuntimeFailure(model.file.string() + ": is not the file " + config_file.string() +
+                           " was written with (its weights_sha256 differs): replaced by hand, or "
+                           "damaged");
+    }
+    seen_weights.swap(weights);
+    seen_config.swap(config);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const SafetensorsFile tensors = decode_safetensors(weights, model.file.string());
   model.params =
       params_from_safetensors(tensors, make_layout(model.spec.shape), model.file.string());
   return model;

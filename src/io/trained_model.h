@@ -53,9 +53,14 @@ struct TrainedModelSpec {
   int epochs = 0;
   double train_loss = 0, test_loss = 0;  // after the last epoch
   std::optional<GridMembership> grid;
+  // The SHA-256 of the model.safetensors this config.json was written with ("" before it was
+  // recorded): a reader that sees the two files from different epochs of a running trainer
+  // notices and reads again.
+  std::string weights_sha256;
 };
 
-std::string config_json(const ModelLayout& layout, const RunRecord& run, const EpochMetrics& last);
+std::string config_json(const ModelLayout& layout, const RunRecord& run, const EpochMetrics& last,
+                        const std::string& weights_sha256);
 // Reads config.json text; throws RuntimeFailure naming `name` when a field is missing or invalid,
 // or the format version is newer than this trainer reads.
 TrainedModelSpec parse_config_json(const std::string& text, const std::string& name);

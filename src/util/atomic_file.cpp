@@ -1,4 +1,7 @@
 #include "util/atomic_file.h"
+#include <signal.h>
+#include <cstdlib>
+#include <ctime>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -78,11 +81,23 @@ std::string temporary_prefix(const std::string& file_name) {
 
 void remove_stale_temporaries(const std::filesystem::path& dir) {
   // ".<name>.tmp.<pid>.<8 hex>", exactly what write_file_atomically creates.
-  static const std::regex temporary(R"(\..+\.tmp\.[0-9]+\.[0-9a-f]{8})");
+  static const std::regex temporary(R"(\..+\.tmp\.([0-9]+)\.[0-9a-f]{8})");
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (std::regex_match(entry.path().filename().string(), temporary))
-      std::filesystem::remove_all(entry.path(), ec);  // a link is removed, not followed
+    std::smatch match;
+    const std::string name = entry.path().filename().string();
+    if (!std::regex_match(name, match, temporary)) continue;
+    // A writer that takes no lock (export, reconstruct into the directory) may be at work: its
+    // temporary is kept while its process lives, for an hour at most (no write takes that long;
+    // a pid alive again in another process must not keep litter forever). Ours are not yet made.
+    const long pid = std::strtol(match[1].str().c_str(), nullptr, 10);
+    const bool writer_alive = pid > 0 && pid != ::getpid() && pid <= 0x3fffffff &&
+                              (::kill(pid_t(pid), 0) == 0 || errno == EPERM);
+    struct stat info {};
+    const bool recent =
+        ::lstat(entry.path().c_str(), &info) == 0 && std::time(nullptr) - info.st_mtime < 3600;
+    if (writer_alive && recent) continue;
+    std::filesystem::remove_all(entry.path(), ec);  // a link is removed, not followed
   }
 }
 

@@ -42,7 +42,8 @@ void require_replaceable(const std::filesystem::path& path);
 std::string temporary_prefix(const std::string& file_name);
 
 // Removes the temporaries (files and directories) that the writers above left in `dir` when its
-// process was killed. Call only while holding a lock that keeps live writers out of `dir`.
+// process was killed: those whose process is gone, or that are older than an hour. Call while
+// holding the lock that keeps the other writers of its kind out of `dir`.
 void remove_stale_temporaries(const std::filesystem::path& dir);
 
 // Checks, before any work is done, that `dir` (or the nearest existing directory it would be

@@ -205,6 +205,32 @@ def main():
     checks.check(quiet.returncode == 0 and quiet.stderr == "" and fma.returncode == 0 and fma.stderr == "",
                  f"sse2 onto sse2, avx2 onto the default path: no warning: {quiet.stderr.strip()} {fma.stderr.strip()}")
 
+    # eval beside a running trainer, which replaces weights/ after every epoch: each answer is one
+    # epoch's model, its MSE that epoch's test loss (config.json names its weights by hash).
+    import json
+    import re
+    import subprocess
+    from common import TRAINER
+    racing = os.path.join(scratch, "racing")
+    trainer = subprocess.Popen([TRAINER] + BASE + ["--limit", "512", "--batch-size", "512", "--epochs", "1000000",
+                                                   "--quiet", "--model-dir", racing],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    answers = []
+    while len(answers) < 40 and trainer.poll() is None:
+        if not os.path.exists(os.path.join(racing, "weights", "config.json")):
+            continue
+        result = run(["eval", "--model-dir", racing, "--data-dir", DATA_DIR, "--offline"])
+        found = re.search(r": test MSE (\S+) on .* \((\d+) epochs? trained\)", result.stdout)
+        answers.append((result.returncode, float(found.group(1)) if found else None,
+                        int(found.group(2)) if found else None, result.stderr.strip()))
+    trainer.terminate()
+    trainer.communicate(timeout=120)
+    with open(os.path.join(racing, "metrics.jsonl")) as f:
+        test_loss = {m["epoch"]: m["test_loss"] for m in map(json.loads, f)}
+    wrong = [a for a in answers if a[0] != 0 or a[2] not in test_loss or f"{a[1]:.9g}" != f"{test_loss[a[2]]:.9g}"]
+    checks.check(len(answers) == 40 and not wrong,
+                 f"40 evals beside a running trainer: each the MSE of the epoch it names: {wrong[:3]}")
+
     # The golden checkpoint of format 1 resumes (its run: --limit 64 --batch-size 32 --hidden 4 --code 2).
     # Laid out as trainer 0.1.0 left it (layout 1: the weights in saved_model/), so the resumed run
     # also moves the model to weights/ and leaves saved_model/ a real SavedModel.

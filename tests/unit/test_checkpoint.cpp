@@ -105,8 +105,10 @@ TEST_CASE("saved-model config.json is read back, newer versions refused", "[chec
   shape.code = 4;
   EpochMetrics last;
   last.epoch = 3;
-  const std::string text = config_json(make_layout(shape), run, last);
+  const std::string hash(64, 'a');
+  const std::string text = config_json(make_layout(shape), run, last, hash);
   const TrainedModelSpec spec = parse_config_json(text, "config.json");
+  CHECK(spec.weights_sha256 == hash);
   CHECK(spec.dataset == "mnist");
   CHECK(spec.shape.input == 784);
   CHECK(spec.shape.hidden == 16);
@@ -120,6 +122,10 @@ TEST_CASE("saved-model config.json is read back, newer versions refused", "[chec
                     Catch::Contains("config.json: saved-model format version 9") &&
                         Catch::Contains("reads format versions 1 to 1"));
   CHECK_THROWS_WITH(parse_config_json("{", "config.json"), Catch::StartsWith("config.json: "));
+  std::string bad_hash = text;
+  bad_hash.replace(bad_hash.find(hash), 64, "not hex");
+  CHECK_THROWS_WITH(parse_config_json(bad_hash, "config.json"),
+                    Catch::Contains("weights_sha256 is not 64 lowercase hex digits"));
 }
 
 TEST_CASE("damaged, truncated, foreign and newer checkpoints are refused by name", "[checkpoint]") {
