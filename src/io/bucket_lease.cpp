@@ -3,11 +3,11 @@
 #include <unistd.h>
 
 #include <ctime>
-#include <random>
 
 #include <nlohmann/json.hpp>
 
 #include "net/s3_retry.h"
+#include "util/atomic_file.h"
 #include "util/errors.h"
 #include "version.h"
 
@@ -20,10 +20,7 @@ using Clock = std::chrono::steady_clock;
 std::string make_holder() {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0 || !host[0]) std::snprintf(host, sizeof host, "?");
-  std::random_device random;
-  char tag[16];
-  std::snprintf(tag, sizeof tag, "%08x", unsigned(random()));
-  return std::string(host) + " pid " + std::to_string(::getpid()) + " " + tag;
+  return std::string(host) + " pid " + std::to_string(::getpid()) + " " + random_tag();
 }
 
 bool precondition_failed(const S3Error& e) {

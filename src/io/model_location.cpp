@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <random>
 
 #include "io/bucket_lease.h"
 #include "io/bucket_sync.h"
@@ -45,13 +44,6 @@ class LocalLocation : public ModelLocation {
  public:
   explicit LocalLocation(const std::string& path) : ModelLocation(path) {}
 };
-
-std::string random_tag() {
-  std::random_device random;
-  char tag[16];
-  std::snprintf(tag, sizeof tag, "%08x", unsigned(random()));
-  return tag;
-}
 
 // This process's local copy: <root>/staging/<pid>-<tag>/, locked while it lives (its .holder).
 // Copies whose lock nobody holds are what killed processes left; they are removed first (their

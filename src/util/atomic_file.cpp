@@ -72,6 +72,13 @@ void sync_directory(const std::filesystem::path& dir) {
 
 }  // namespace
 
+std::string random_tag() {
+  std::random_device random;
+  char tag[16];
+  std::snprintf(tag, sizeof tag, "%08x", unsigned(random()));
+  return tag;
+}
+
 std::string temporary_prefix(const std::string& file_name) {
   // "." + name + ".tmp." + pid (at most 10 digits) + "." + 8 hex digits must fit in NAME_MAX (255):
   // a long but legal name keeps only as much of itself as fits.
@@ -157,12 +164,10 @@ void write_file_atomically(const std::filesystem::path& path,
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
   // pid plus a random tag: in a container every run is pid 1, and a run killed mid-write leaves
   // its temporary behind.
-  std::random_device random;
   std::filesystem::path temp;
   int fd = -1;
   for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
-    char tag[16];
-    std::snprintf(tag, sizeof tag, "%08x", unsigned(random()));
+    const std::string tag = random_tag();
     temp =
         dir / (temporary_prefix(path.filename().string()) + std::to_string(::getpid()) + "." + tag);
     fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -188,12 +193,10 @@ void write_directory_atomically(const std::filesystem::path& dir,
                          (S_ISLNK(info.st_mode) ? "a symbolic link" : "not a directory") +
                          "; refusing to replace it with a directory");
   const std::filesystem::path parent = dir.has_parent_path() ? dir.parent_path() : ".";
-  std::random_device random;
   std::filesystem::path temp;
   int made = -1;
   for (int attempt = 0; attempt < 16 && made != 0; ++attempt) {
-    char tag[16];
-    std::snprintf(tag, sizeof tag, "%08x", unsigned(random()));
+    const std::string tag = random_tag();
     temp = parent /
            (temporary_prefix(dir.filename().string()) + std::to_string(::getpid()) + "." + tag);
     made = ::mkdir(temp.c_str(), 0755);
@@ -228,8 +231,7 @@ void write_directory_atomically(const std::filesystem::path& dir,
     // A file system without the exchange (NFS, some FUSE): two renames, with a moment between
     // them where `dir` is absent but never half-written.
     if (errno != EINVAL && errno != ENOSYS) fail(dir, "replace", errno);
-    char tag[16];
-    std::snprintf(tag, sizeof tag, "%08x", unsigned(random()));
+    const std::string tag = random_tag();
     const std::filesystem::path aside = parent / (temporary_prefix(dir.filename().string()) +
                                                   std::to_string(::getpid()) + "." + tag);
     if (::rename(dir.c_str(), aside.c_str()) != 0) fail(dir, "replace", errno);

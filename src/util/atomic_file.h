@@ -40,6 +40,9 @@ void require_replaceable(const std::filesystem::path& path);
 // Temporaries of `file_name` are named "<prefix><pid>.<random>" in the target's directory; the
 // prefix holds as much of the name as keeps the whole within NAME_MAX.
 std::string temporary_prefix(const std::string& file_name);
+// 8 lowercase hex digits from the system's random source: what tells apart the names that
+// processes of one pid (every container's pid 1) make.
+std::string random_tag();
 
 // Removes the temporaries (files and directories) that the writers above left in `dir` when its
 // process was killed: those whose process is gone, or that are older than an hour. Call while
