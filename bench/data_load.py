@@ -15,11 +15,11 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from common import temp_dir  # noqa: E402
 from fixture_servers import Fixture  # noqa: E402
 
 FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
@@ -58,7 +58,7 @@ def main():
     cached = [timed([args.trainer, "download", "--dataset", "fashion-mnist", "--data-dir", args.data_dir,
                      "--offline"]) for _ in range(args.runs)]
     python = [python_verify(debian) for _ in range(args.runs)]
-    scratch = tempfile.mkdtemp(prefix="trainer-bench-")
+    scratch = temp_dir("bench")
     fixture = Fixture(os.path.join(scratch, "pki"), args.data_dir)
     env = dict(os.environ, SSL_CERT_FILE=fixture.ca_pem)
     fresh = [timed([args.trainer, "download", "--dataset", "fashion-mnist", "--data-dir",

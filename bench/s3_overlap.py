@@ -14,11 +14,11 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+from common import temp_dir  # noqa: E402
 from pypi_venv import ensure_venv  # noqa: E402
 
 TRAINER = os.environ.get("TRAINER_BIN", os.path.join(HERE, "..", "build", "release", "trainer"))
@@ -57,7 +57,7 @@ def main():
     bin_dir, reason = ensure_venv("s3", ["moto[server]==5.2.5"])
     if bin_dir is None:
         sys.exit(f"skipped: {reason}")
-    scratch = tempfile.mkdtemp(prefix="trainer-s3-bench-")
+    scratch = temp_dir("s3-bench")
     moto_port, proxy_port = free_port(), free_port()
     rules = os.path.join(scratch, "rules.json")
     with open(rules, "w") as f:

@@ -1,7 +1,10 @@
 """Shared helpers for the end-to-end tests: run the trainer, read its outputs."""
+import atexit
 import hashlib
 import json
 import os
+import shutil
+import stat
 import struct
 import subprocess
 import sys
@@ -26,8 +29,37 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+_TEMP_DIRS = []
+
+
 def temp_dir(tag):
-    return tempfile.mkdtemp(prefix=f"trainer-{tag}-")
+    """A fresh directory under $TMPDIR, removed when the test process exits (set
+    TRAINER_KEEP_TEST_DIRS=1 to keep them for a post-mortem). CI machines share a disk with
+    little free space: a suite that leaks ~1 GB per run filled one (download test, ENOSPC)."""
+    path = tempfile.mkdtemp(prefix=f"trainer-{tag}-")
+    _TEMP_DIRS.append(path)
+    return path
+
+
+def _make_writable_and_retry(function, path, _):
+    # Tests chmod directories to 0 to provoke permission errors; undo that to remove them.
+    try:
+        os.chmod(os.path.dirname(path), stat.S_IRWXU)
+        os.chmod(path, stat.S_IRWXU)
+    except OSError:
+        pass
+    try:
+        function(path)
+    except OSError:
+        pass
+
+
+@atexit.register
+def _remove_temp_dirs():
+    if os.environ.get("TRAINER_KEEP_TEST_DIRS"):
+        return
+    for path in _TEMP_DIRS:
+        shutil.rmtree(path, onerror=_make_writable_and_retry)
 
 
 def model_bytes(model_dir):

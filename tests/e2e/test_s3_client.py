@@ -9,12 +9,11 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import DATA_DIR, SKIP, TRAINER, Checks  # noqa: E402
+from common import DATA_DIR, SKIP, TRAINER, Checks, temp_dir  # noqa: E402
 from pypi_venv import ensure_venv  # noqa: E402
 
 REQUIREMENTS = ["moto[server]==5.2.5"]
@@ -37,13 +36,13 @@ def main():
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1",
-               AWS_ENDPOINT_URL=endpoint, HOME=tempfile.mkdtemp(prefix="trainer-s3-home-"))
+               AWS_ENDPOINT_URL=endpoint, HOME=temp_dir("s3-home"))
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3", "AWS_SHARED_CREDENTIALS_FILE",
                  "AWS_CONFIG_FILE", "HTTP_PROXY", "http_proxy"):
         env.pop(name, None)
     server = subprocess.Popen([os.path.join(bin_dir, "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    scratch = tempfile.mkdtemp(prefix="trainer-s3-")
+    scratch = temp_dir("s3")
     try:
         for _ in range(100):
             try:
@@ -130,7 +129,7 @@ def main():
                          f"for n in {names!r}]")
 
         def download(mirror, extra_env=None):
-            data_dir = tempfile.mkdtemp(prefix="trainer-s3-data-")
+            data_dir = temp_dir("s3-data")
             result = subprocess.run([TRAINER, "download", "--dataset", "fashion-mnist", "--data-dir", data_dir,
                                      "--mirror", mirror, "--no-catalog-mirrors", "--retries", "0"],
                                     capture_output=True, text=True, env=dict(env, **(extra_env or {})), timeout=300)

@@ -20,11 +20,10 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import DATA_DIR, SKIP, TRAINER, Checks  # noqa: E402
+from common import DATA_DIR, SKIP, TRAINER, Checks, temp_dir  # noqa: E402
 from pypi_venv import ensure_venv  # noqa: E402
 
 REQUIREMENTS = ["moto[server]==5.2.5"]  # the same venv as test_s3_client.py
@@ -94,7 +93,7 @@ def main():
         print(f"skipped: {reason}")
         sys.exit(SKIP)
     checks = Checks()
-    scratch = tempfile.mkdtemp(prefix="trainer-s3md-")
+    scratch = temp_dir("s3md")
     moto_port, port = free_port(), free_port()
     endpoint = f"http://127.0.0.1:{port}"
     env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1",
