@@ -29,10 +29,10 @@ std::unique_ptr<Backend> make_cpu_backend(const BackendRequest& request) {
   return std::make_unique<CpuBackend>(arch, cpus.count, cpus.source == "cores" ? "" : cpus.source);
 }
 
-const std::uint8_t* Backend::adopt_bytes(std::vector<std::uint8_t>&& host) {
+const std::uint8_t* Backend::adopt_bytes(HostBytes&& host) {
   std::uint8_t* device = allocate_array<std::uint8_t>(host.size());
   upload(device, host.data(), host.size());
-  std::vector<std::uint8_t>().swap(host);
+  HostBytes released = std::move(host);  // freed (or unmapped) here, not at exit
   return device;
 }
 

@@ -14,6 +14,8 @@
 
 #include "kernels/op_args.h"
 
+#include "util/host_bytes.h"
+
 namespace trainer {
 
 class Backend {
@@ -36,9 +38,10 @@ class Backend {
   virtual void download(void* host_dst, const void* device_src, std::size_t bytes) = 0;
   virtual void synchronize() = 0;
   // Bytes the backend keeps until it is destroyed (a training set): the CPU backend takes the host
-  // vector itself, so the images are never in memory twice; other backends copy them in and free
-  // the host copy. Returns where they are in backend memory.
-  virtual const std::uint8_t* adopt_bytes(std::vector<std::uint8_t>&& host);
+  // bytes themselves (a vector, or pages mapped from the decoded cache), so the images are never
+  // in memory twice; other backends copy them in and free the host copy. Returns where they are
+  // in backend memory.
+  virtual const std::uint8_t* adopt_bytes(HostBytes&& host);
   // Runs `ops`, a sequence of the ops below that is issued identically every time it is called
   // under `key` (same pointers and sizes; only the contents of memory change). A device may
   // record it once and replay the recording (CUDA graphs); the CPU simply runs it.

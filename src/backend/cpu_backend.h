@@ -29,8 +29,8 @@ class CpuBackend final : public Backend {
   void upload(void* device_dst, const void* host_src, std::size_t bytes) override;
   void download(void* host_dst, const void* device_src, std::size_t bytes) override;
   void synchronize() override {}
-  const std::uint8_t* adopt_bytes(std::vector<std::uint8_t>&& host) override {
-    adopted_.push_back(std::move(host));  // a moved vector keeps its buffer: pointers stay valid
+  const std::uint8_t* adopt_bytes(HostBytes&& host) override {
+    adopted_.push_back(std::move(host));  // HostBytes moves keep data() where it was
     return adopted_.back().data();
   }
   void run_recorded(const std::string&, const std::function<void()>& ops) override { ops(); }
@@ -49,7 +49,7 @@ class CpuBackend final : public Backend {
   const cpu::KernelTable& kernels_;
   ThreadPool pool_;
   std::vector<void*> allocations_;
-  std::vector<std::vector<std::uint8_t>> adopted_;
+  std::vector<HostBytes> adopted_;
 };
 
 }  // namespace trainer

@@ -44,8 +44,9 @@ void run_download(const DownloadConfig& config, std::ostream& out) {
   for (const std::string& name : config.datasets) {
     const CatalogDataset* dataset = find_dataset(name);
     try {
-      const Dataset data =
-          obtain_dataset({data_dir.path, dataset, config.data.fetch, false}, reporter);
+      // Verified whole, held not at all: `download` reports the counts, it trains on nothing.
+      const Dataset data = obtain_dataset(
+          {data_dir.path, dataset, config.data.fetch, false, DataNeeds{0, 0}}, reporter);
       out << name << ": " << dataset->files.size() << " files verified in "
           << printable((data_dir.path / name).string()) << " (" << data.train_images.count
           << " training, " << data.test_images.count << " test images; data dir from "

@@ -1,5 +1,6 @@
 #include "data/cache.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 
@@ -17,11 +18,11 @@ namespace {
 enum class Cached { missing, verified, corrupt };
 
 Cached check_cached(const std::filesystem::path& path, const CatalogFile& file,
-                    std::vector<std::uint8_t>& content, std::string& problem) {
+                    std::uint64_t keep_bytes, VerifiedContent& content, std::string& problem) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return Cached::missing;
   try {
-    content = verified_content(read_whole_file(path, max_archive_bytes(file)), file);
+    content = verified_file_content(path, file, max_archive_bytes(file), keep_bytes);
     return Cached::verified;
   } catch (const VerificationFailure& e) {
     problem = e.what();
@@ -43,15 +44,17 @@ Cached check_cached(const std::filesystem::path& path, const CatalogFile& file,
 // Best effort, and only in a cache the trainer manages: one it has fetched into, which has its
 // .lock. A directory of files put there by someone else (Debian's /usr/share/datasets, hand-copied
 // archives) is read, never written; a read-only one is simply decoded again next time.
+// The archives are read again for it, in pieces: holding the 55 MB of content from the first
+// reading would cost more memory than the whole run with --limit needs.
 void keep_decoded(const std::filesystem::path& dir, const CatalogDataset& dataset,
-                  const std::vector<std::vector<std::uint8_t>>& contents) {
+                  const std::vector<std::string>& archives) {
   std::error_code ec;
   if (!std::filesystem::exists(dir / ".lock", ec)) return;
-  if (read_decoded(dir, dataset)) return;  // already there (another trainer, or `download`)
+  if (decoded_intact(dir, dataset)) return;  // already there (another trainer, or `download`)
   try {
     FileLock lock(dir / ".lock", [] {});
     remove_stale_temporaries(dir);
-    write_decoded(dir, dataset, contents);
+    write_decoded(dir, dataset, {archives.begin(), archives.end()});
   } catch (const RuntimeFailure&) {
   }
 }
@@ -73,19 +76,29 @@ Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
   const std::filesystem::path dir = request.data_dir / dataset.name;
   std::vector<std::string> names;
   if (request.use_decoded) {
-    if (auto decoded = read_decoded(dir, dataset)) {
+    if (auto decoded = read_decoded(dir, dataset, request.needs)) {
       for (const CatalogFile& file : dataset.files)
         names.push_back((dir / decoded_name(file)).string());
       return make_dataset(dataset, std::move(*decoded), names);
     }
   }
-  std::vector<std::vector<std::uint8_t>> contents(dataset.files.size());
+  // In a cache the trainer manages the archives are only verified here, and the images are then
+  // mapped from the decoded cache that keep_decoded() writes: a first run holds no copy of them
+  // either. Elsewhere (Debian's read-only directory) what is needed is kept from this one reading.
+  std::error_code ec;
+  const bool managed = std::filesystem::exists(dir / ".lock", ec);
+  const DataNeeds verify_only{0, 0};
+  std::vector<VerifiedContent> contents(dataset.files.size());
+  std::vector<bool> held(dataset.files.size(), true);  // contents[i] has what `needs` asks for
   std::vector<std::size_t> pending;
   for (std::size_t i = 0; i < dataset.files.size(); ++i) {
     const std::filesystem::path path = dir / dataset.files[i].name;
     names.push_back(path.string());
     std::string problem;
-    const Cached state = check_cached(path, dataset.files[i], contents[i], problem);
+    const DataNeeds& keep = managed ? verify_only : request.needs;
+    held[i] = bytes_needed(dataset, i, keep) >= bytes_needed(dataset, i, request.needs);
+    const Cached state =
+        check_cached(path, dataset.files[i], bytes_needed(dataset, i, keep), contents[i], problem);
     if (state == Cached::verified) continue;
     if (mirror_urls(dataset, dataset.files[i], request.fetch).empty())
       cannot_fetch(path, problem, request.fetch);
@@ -112,18 +125,38 @@ Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
     for (std::size_t i : pending) {
       const CatalogFile& file = dataset.files[i];
       std::string problem;
+      const std::uint64_t keep = bytes_needed(dataset, i, verify_only);
+      held[i] = keep >= bytes_needed(dataset, i, request.needs);
       // Another trainer may have fetched it while this one waited for the lock.
-      if (check_cached(names[i], file, contents[i], problem) == Cached::verified) continue;
-      contents[i] = fetch_verified(dataset, file, names[i], request.fetch, reporter);
+      if (check_cached(names[i], file, keep, contents[i], problem) == Cached::verified) continue;
+      contents[i] = fetch_verified(dataset, file, names[i], request.fetch, reporter, keep);
     }
   }
-  Dataset data = make_dataset(dataset, contents, names);  // a copy: the decoded cache wants them
-  keep_decoded(dir, dataset, contents);
-  return data;
+  keep_decoded(dir, dataset, names);
+  if (std::find(held.begin(), held.end(), false) != held.end()) {
+    if (auto decoded =
+            request.use_decoded ? read_decoded(dir, dataset, request.needs) : std::nullopt) {
+      std::vector<std::string> decoded_names;
+      for (const CatalogFile& file : dataset.files)
+        decoded_names.push_back((dir / decoded_name(file)).string());
+      return make_dataset(dataset, std::move(*decoded), decoded_names);
+    }
+    // No decoded cache after all (a full disk, say): the archives once more, keeping this time.
+    for (std::size_t i = 0; i < dataset.files.size(); ++i) {
+      std::string problem;
+      if (!held[i] &&
+          check_cached(names[i], dataset.files[i], bytes_needed(dataset, i, request.needs),
+                       contents[i], problem) != Cached::verified) {
+        throw RuntimeFailure(names[i] + ": changed while it was read" +
+                             (problem.empty() ? std::string() : " (" + problem + ")"));
+      }
+    }
+  }
+  return make_dataset(dataset, std::move(contents), names);
 }
 
 Dataset load_cached_dataset(const std::filesystem::path& data_dir, const CatalogDataset& dataset) {
-  DataRequest request{data_dir, &dataset, {}};
+  DataRequest request{data_dir, &dataset, {}, true, {}};
   request.fetch.catalog_mirrors = false;
   request.fetch.offline = true;
   SilentReporter silent;

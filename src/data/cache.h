@@ -37,6 +37,7 @@ struct DataRequest {
   // Read the decoded cache when it is complete and intact. `trainer download` does not: it
   // verifies (and if need be fetches) the archives themselves.
   bool use_decoded = true;
+  DataNeeds needs;  // every file is verified whole; only this much of it is kept
 };
 
 // Verified files from the cache, fetching what is missing or corrupt. When everything is

@@ -1,13 +1,15 @@
 #include "data/dataset.h"
 
+#include <algorithm>
+
 #include "util/errors.h"
 
 namespace trainer {
 namespace {
 
-IdxImages checked_images(std::vector<std::uint8_t> bytes, const std::string& name, int count,
+IdxImages checked_images(VerifiedContent content, const std::string& name, int count,
                          const CatalogDataset& dataset) {
-  IdxImages images = parse_idx_images(std::move(bytes), name);
+  IdxImages images = parse_idx_images(std::move(content.head), name, content.size);
   if (images.count != count || images.rows != dataset.rows || images.cols != dataset.cols) {
     throw RuntimeFailure(name + ": holds " + std::to_string(images.count) + " images of " +
                          std::to_string(images.rows) + "x" + std::to_string(images.cols) + ", " +
@@ -17,9 +19,9 @@ IdxImages checked_images(std::vector<std::uint8_t> bytes, const std::string& nam
   return images;
 }
 
-IdxLabels checked_labels(std::vector<std::uint8_t> bytes, const std::string& name, int count,
+IdxLabels checked_labels(VerifiedContent content, const std::string& name, int count,
                          const CatalogDataset& dataset) {
-  IdxLabels labels = parse_idx_labels(std::move(bytes), name);
+  IdxLabels labels = parse_idx_labels(std::move(content.head), name, content.size);
   if (labels.count != count) {
     throw RuntimeFailure(name + ": holds " + std::to_string(labels.count) + " labels, " +
                          dataset.name + " has " + std::to_string(count));
@@ -29,7 +31,20 @@ IdxLabels checked_labels(std::vector<std::uint8_t> bytes, const std::string& nam
 
 }  // namespace
 
-Dataset make_dataset(const CatalogDataset& dataset, std::vector<std::vector<std::uint8_t>> contents,
+std::uint64_t bytes_needed(const CatalogDataset& dataset, std::size_t index,
+                           const DataNeeds& needs) {
+  const std::uint64_t pixels = std::uint64_t(dataset.rows) * dataset.cols;
+  switch (index) {
+    case 0:
+      return idx_prefix_bytes(true, pixels, std::min(needs.train_images, dataset.train_count));
+    case 2:
+      return idx_prefix_bytes(true, pixels, std::min(needs.test_images, dataset.test_count));
+    default:
+      return UINT64_MAX;  // labels: 60 KB at most, kept whole
+  }
+}
+
+Dataset make_dataset(const CatalogDataset& dataset, std::vector<VerifiedContent> contents,
                      const std::vector<std::string>& names) {
   Dataset data;
   data.name = dataset.name;

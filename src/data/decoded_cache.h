@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "data/catalog.h"
+#include "data/dataset.h"
 
 namespace trainer {
 
@@ -19,15 +20,21 @@ namespace trainer {
 // "train-images-idx3-ubyte".
 std::string decoded_name(const CatalogFile& file);
 
-// The IDX bytes of every file of `dataset` from the decoded cache in `dir`, each checked against
-// the SHA-256 recorded when it was decoded from its verified archive (and against the catalog's
-// content SHA-256 and size where the catalog has them); nullopt when any is missing or differs.
-std::optional<std::vector<std::vector<std::uint8_t>>> read_decoded(const std::filesystem::path& dir,
-                                                                   const CatalogDataset& dataset);
+// The IDX bytes of every file of `dataset` from the decoded cache in `dir` (as much of each as
+// `needs` asks for), each file hashed whole, in pieces, and checked against the SHA-256 recorded
+// when it was decoded from its verified archive (and against the catalog's content SHA-256 and
+// size where the catalog has them); nullopt when any is missing or differs.
+std::optional<std::vector<VerifiedContent>> read_decoded(const std::filesystem::path& dir,
+                                                         const CatalogDataset& dataset,
+                                                         const DataNeeds& needs);
 
-// Records verified IDX contents (in dataset.files order) in the decoded cache. Call only with the
-// dataset's lock held; throws RuntimeFailure when a file cannot be written.
+// Whether the decoded cache in `dir` is complete and intact (read_decoded keeping nothing).
+bool decoded_intact(const std::filesystem::path& dir, const CatalogDataset& dataset);
+
+// Decodes the verified archives `archives` (in dataset.files order) into the decoded cache, one
+// piece at a time; each archive is verified again on the way. Call only with the dataset's lock
+// held; throws RuntimeFailure when a file cannot be read or written.
 void write_decoded(const std::filesystem::path& dir, const CatalogDataset& dataset,
-                   const std::vector<std::vector<std::uint8_t>>& contents);
+                   const std::vector<std::filesystem::path>& archives);
 
 }  // namespace trainer

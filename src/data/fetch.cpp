@@ -134,9 +134,10 @@ std::vector<std::string> mirror_urls(const CatalogDataset& dataset, const Catalo
   return urls;
 }
 
-std::vector<std::uint8_t> fetch_verified(const CatalogDataset& dataset, const CatalogFile& file,
-                                         const std::filesystem::path& destination,
-                                         const FetchOptions& options, FetchReporter& reporter) {
+VerifiedContent fetch_verified(const CatalogDataset& dataset, const CatalogFile& file,
+                               const std::filesystem::path& destination,
+                               const FetchOptions& options, FetchReporter& reporter,
+                               std::uint64_t keep_bytes) {
   const std::string label = dataset.name + "/" + file.name;
   const std::vector<std::string> urls = mirror_urls(dataset, file, options);
   const ProxySettings proxies =
@@ -151,7 +152,7 @@ std::vector<std::uint8_t> fetch_verified(const CatalogDataset& dataset, const Ca
         const auto start = Clock::now();
         reporter.started(label, url_text);
         std::vector<std::uint8_t> archive = download(url_text, file, options, proxies, reporter);
-        std::vector<std::uint8_t> content = verified_content(archive, file);
+        VerifiedContent content = verified_content(archive, file, keep_bytes);
         write_file_atomically(
             destination,
             std::string_view(reinterpret_cast<const char*>(archive.data()), archive.size()));

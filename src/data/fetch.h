@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "data/catalog.h"
+#include "data/verify.h"
 
 namespace trainer {
 
@@ -46,11 +47,12 @@ std::uint64_t max_archive_bytes(const CatalogFile& file);
 std::vector<std::string> mirror_urls(const CatalogDataset& dataset, const CatalogFile& file,
                                      const FetchOptions& options);
 
-// Downloads `file`, verifies it and renames it to `destination`; returns its decompressed
-// content. Throws RuntimeFailure naming the destination and every mirror tried with its cause.
-// The caller has checked that mirror_urls() is not empty.
-std::vector<std::uint8_t> fetch_verified(const CatalogDataset& dataset, const CatalogFile& file,
-                                         const std::filesystem::path& destination,
-                                         const FetchOptions& options, FetchReporter& reporter);
+// Downloads `file`, verifies it and renames it to `destination`; returns the first `keep_bytes`
+// of its decompressed content. Throws RuntimeFailure naming the destination and every mirror
+// tried with its cause. The caller has checked that mirror_urls() is not empty.
+VerifiedContent fetch_verified(const CatalogDataset& dataset, const CatalogFile& file,
+                               const std::filesystem::path& destination,
+                               const FetchOptions& options, FetchReporter& reporter,
+                               std::uint64_t keep_bytes = UINT64_MAX);
 
 }  // namespace trainer

@@ -1,5 +1,6 @@
 #include "data/idx.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "util/errors.h"
@@ -10,7 +11,7 @@ namespace {
 constexpr std::uint32_t kImagesMagic = 0x00000803;
 constexpr std::uint32_t kLabelsMagic = 0x00000801;
 
-std::uint32_t big_endian_u32(const std::vector<std::uint8_t>& bytes, std::size_t at) {
+std::uint32_t big_endian_u32(const HostBytes& bytes, std::size_t at) {
   return std::uint32_t(bytes[at]) << 24 | std::uint32_t(bytes[at + 1]) << 16 |
          std::uint32_t(bytes[at + 2]) << 8 | std::uint32_t(bytes[at + 3]);
 }
@@ -22,22 +23,22 @@ std::string hex_magic(std::uint32_t magic) {
 }
 
 // Checks magic and that the payload is exactly the size the header announces.
-void check_header(const std::vector<std::uint8_t>& bytes, const std::string& name,
-                  std::uint32_t magic, std::size_t header_bytes, const char* kind) {
+void check_header(const HostBytes& bytes, const std::string& name, std::uint32_t magic,
+                  std::size_t header_bytes, const char* kind, std::uint64_t file_size) {
   if (bytes.size() >= 4 && big_endian_u32(bytes, 0) != magic) {
     throw RuntimeFailure(name + ": not an IDX " + kind + " file (magic " +
                          hex_magic(big_endian_u32(bytes, 0)) + ", expected " + hex_magic(magic) +
                          ")");
   }
   if (bytes.size() < header_bytes) {
-    throw RuntimeFailure(name + ": truncated IDX header (" + std::to_string(bytes.size()) +
+    throw RuntimeFailure(name + ": truncated IDX header (" + std::to_string(file_size) +
                          " bytes, need " + std::to_string(header_bytes) + ")");
   }
 }
 
-void check_payload(const std::vector<std::uint8_t>& bytes, const std::string& name,
-                   std::size_t header_bytes, std::uint64_t expected, const std::string& dims) {
-  std::uint64_t payload = bytes.size() - header_bytes;
+void check_payload(std::uint64_t file_size, const std::string& name, std::size_t header_bytes,
+                   std::uint64_t expected, const std::string& dims) {
+  std::uint64_t payload = file_size - header_bytes;
   if (payload < expected) {
     throw RuntimeFailure(name + ": truncated: header says " + dims + " (" +
                          std::to_string(expected) + " bytes of data) but only " +
@@ -51,8 +52,8 @@ void check_payload(const std::vector<std::uint8_t>& bytes, const std::string& na
 
 }  // namespace
 
-IdxImages parse_idx_images(std::vector<std::uint8_t> bytes, const std::string& name) {
-  check_header(bytes, name, kImagesMagic, 16, "images");
+IdxImages parse_idx_images(HostBytes bytes, const std::string& name, std::uint64_t file_size) {
+  check_header(bytes, name, kImagesMagic, 16, "images", file_size);
   std::uint32_t count = big_endian_u32(bytes, 4), rows = big_endian_u32(bytes, 8),
                 cols = big_endian_u32(bytes, 12);
   const std::string dims =
@@ -62,28 +63,36 @@ IdxImages parse_idx_images(std::vector<std::uint8_t> bytes, const std::string& n
       cols > 0xffffu) {
     throw RuntimeFailure(name + ": implausible dimensions: " + dims);
   }
-  check_payload(bytes, name, 16, std::uint64_t(count) * rows * cols, dims);
+  check_payload(file_size, name, 16, std::uint64_t(count) * rows * cols, dims);
   IdxImages images;
   images.count = int(count);
   images.rows = int(rows);
   images.cols = int(cols);
-  bytes.erase(bytes.begin(), bytes.begin() + 16);
+  bytes.drop_front(16);
+  const std::size_t image_bytes = std::size_t(rows) * cols;
+  bytes.truncate(std::min<std::size_t>(bytes.size(), std::size_t(count) * image_bytes) /
+                 image_bytes * image_bytes);
   images.pixels = std::move(bytes);
   return images;
 }
 
-IdxLabels parse_idx_labels(std::vector<std::uint8_t> bytes, const std::string& name) {
-  check_header(bytes, name, kLabelsMagic, 8, "labels");
+IdxLabels parse_idx_labels(const HostBytes& bytes, const std::string& name,
+                           std::uint64_t file_size) {
+  check_header(bytes, name, kLabelsMagic, 8, "labels", file_size);
   std::uint32_t count = big_endian_u32(bytes, 4);
   const std::string dims = std::to_string(count) + " labels";
   if (count == 0 || count > 0x7fffffffu)
     throw RuntimeFailure(name + ": implausible dimensions: " + dims);
-  check_payload(bytes, name, 8, count, dims);
+  check_payload(file_size, name, 8, count, dims);
   IdxLabels labels;
   labels.count = int(count);
-  bytes.erase(bytes.begin(), bytes.begin() + 8);
-  labels.labels = std::move(bytes);
+  labels.labels.assign(bytes.begin() + 8,
+                       bytes.begin() + 8 + std::min<std::size_t>(bytes.size() - 8, count));
   return labels;
+}
+
+std::uint64_t idx_prefix_bytes(bool images, std::uint64_t pixels_per_image, std::uint64_t items) {
+  return images ? 16 + items * pixels_per_image : 8 + items;
 }
 
 }  // namespace trainer

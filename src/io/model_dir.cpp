@@ -79,7 +79,9 @@ void ModelDir::check_layout() const {
 }
 
 std::unique_ptr<FileLock> ModelDir::lock_for_training() const {
-  make_directories(weights_dir());
+  // The root alone: weights/ comes with the first weights, so that a run killed before any
+  // (the OOM killer, kill -9) leaves no empty directory that looks like a model.
+  make_directories(root_);
   std::unique_ptr<FileLock> lock;
   try {
     lock = std::make_unique<FileLock>(lock_file(), nullptr);

@@ -3,17 +3,21 @@
 #include <numeric>
 #include <vector>
 
+#include "util/errors.h"
+
 namespace trainer {
 
 DeviceImages upload_images(Backend& backend, IdxImages&& images, int count) {
   DeviceImages device;
   device.count = count;
   device.width = images.pixels_per_image();
+  // The data layer read only the images a command uses (DataNeeds): no copy to trim here.
   const std::size_t used = std::size_t(count) * device.width;
-  if (used < images.pixels.size()) {  // --limit: keep only what is used
-    images.pixels.resize(used);
-    images.pixels.shrink_to_fit();
+  if (images.pixels.size() < used) {
+    throw RuntimeFailure("internal: " + std::to_string(images.kept()) + " images read, " +
+                         std::to_string(count) + " needed");
   }
+  images.pixels.truncate(used);
   device.pixels = backend.adopt_bytes(std::move(images.pixels));
   return device;
 }

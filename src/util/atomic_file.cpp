@@ -44,20 +44,17 @@ class TempFile {
   throw RuntimeFailure(describe_errno(path.string() + ": cannot " + action, error));
 }
 
-void write_all(int fd, const std::filesystem::path& path,
-               const std::vector<std::string_view>& pieces) {
-  for (std::string_view piece : pieces) {
-    const char* data = piece.data();
-    std::size_t left = piece.size();
-    while (left > 0) {
-      ssize_t written = ::write(fd, data, left);
-      if (written < 0) {
-        if (errno == EINTR) continue;
-        fail(path, "write", errno);
-      }
-      data += written;
-      left -= std::size_t(written);
+void write_all(int fd, const std::filesystem::path& path, std::string_view piece) {
+  const char* data = piece.data();
+  std::size_t left = piece.size();
+  while (left > 0) {
+    ssize_t written = ::write(fd, data, left);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      fail(path, "write", errno);
     }
+    data += written;
+    left -= std::size_t(written);
   }
 }
 
@@ -160,6 +157,13 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
 
 void write_file_atomically(const std::filesystem::path& path,
                            const std::vector<std::string_view>& pieces) {
+  write_file_atomically(path, [&pieces](const PieceWriter& write) {
+    for (std::string_view piece : pieces) write(piece);
+  });
+}
+
+void write_file_atomically(const std::filesystem::path& path,
+                           const std::function<void(const PieceWriter& write)>& produce) {
   require_replaceable(path);
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
   // pid plus a random tag: in a container every run is pid 1, and a run killed mid-write leaves
@@ -175,7 +179,7 @@ void write_file_atomically(const std::filesystem::path& path,
   }
   if (fd < 0) fail(path, "write", errno);
   TempFile file(temp, fd);
-  write_all(file.fd(), path, pieces);
+  produce([&](std::string_view piece) { write_all(file.fd(), path, piece); });
   if (::fsync(file.fd()) != 0) fail(path, "write (fsync)", errno);
   if (!file.close()) fail(path, "write (close)", errno);
   if (::rename(temp.c_str(), path.c_str()) != 0) fail(path, "replace", errno);
@@ -218,7 +222,7 @@ void write_directory_atomically(const std::filesystem::path& dir,
     const int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) fail(dir / file.relative_path, "write", errno);
     TempFile written(target, fd);
-    write_all(fd, dir / file.relative_path, {file.contents});
+    write_all(fd, dir / file.relative_path, file.contents);
     if (::fsync(fd) != 0) fail(dir / file.relative_path, "write (fsync)", errno);
     if (!written.close()) fail(dir / file.relative_path, "write (close)", errno);
     written.commit();

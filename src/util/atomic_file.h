@@ -17,6 +17,11 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
 // goes to disk without first being copied into one buffer with its header.
 void write_file_atomically(const std::filesystem::path& path,
                            const std::vector<std::string_view>& pieces);
+// The same for a file too large to hold: `produce` writes it in pieces through the function it
+// is given. An exception from `produce` leaves the old file (or none) and no temporary.
+using PieceWriter = std::function<void(std::string_view piece)>;
+void write_file_atomically(const std::filesystem::path& path,
+                           const std::function<void(const PieceWriter& write)>& produce);
 
 // A directory of files, put in place whole: built under a temporary name beside `dir`, then
 // swapped with the old directory in one rename (renameat2 RENAME_EXCHANGE) and the old one

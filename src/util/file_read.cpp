@@ -89,6 +89,47 @@ std::vector<std::uint8_t> read_whole_file(const std::filesystem::path& path,
   return bytes;
 }
 
+std::uint64_t open_file_size(int fd, const std::string& name) {
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) throw RuntimeFailure(describe_errno(name, errno));
+  return std::uint64_t(info.st_size);
+}
+
+void read_open_file_in_pieces(int fd, const std::string& name, std::uint64_t size,
+                              const std::function<void(const std::uint8_t*, std::size_t)>& piece) {
+  std::vector<std::uint8_t> buffer(1 << 20);
+  std::uint64_t total = 0;
+  while (true) {
+    const ssize_t got = ::read(fd, buffer.data(), buffer.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw RuntimeFailure(describe_errno(name, errno));
+    if (got == 0) break;
+    total += std::uint64_t(got);
+    if (total > size) break;
+    piece(buffer.data(), std::size_t(got));
+  }
+  if (total != size) {
+    throw RuntimeFailure(name + ": changed while it was read (" + std::to_string(size) +
+                         " bytes when opened, " + (total > size ? "more" : std::to_string(total)) +
+                         " read)");
+  }
+}
+
+void read_file_in_pieces(const std::filesystem::path& path, std::uint64_t max_bytes,
+                         const std::function<void(std::uint64_t size)>& size,
+                         const std::function<void(const std::uint8_t*, std::size_t)>& piece) {
+  const std::string name = path.string();
+  const int fd = open_regular_file(path);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  const std::uint64_t announced = open_file_size(fd, name);
+  if (announced > max_bytes) too_large(name, announced, max_bytes);
+  size(announced);
+  read_open_file_in_pieces(fd, name, announced, piece);
+}
+
 std::string read_text_file(const std::filesystem::path& path, std::uint64_t max_bytes,
                            const std::string& missing_hint) {
   std::error_code ec;

@@ -120,9 +120,10 @@ TEST_CASE("malformed IDX files are errors naming the file and the problem", "[id
   fs::remove(file);
   CHECK_THAT(failure_of(parse), Catch::Contains(file.string()) && Catch::Contains("No such file"));
   const CatalogDataset& mnist = *find_dataset("mnist");
-  std::vector<std::vector<std::uint8_t>> contents = {image_file(3, 28, 28, 3 * 784), {}, {}, {}};
   CHECK_THAT(failure_of([&] {
-               make_dataset(mnist, contents, {"a", "b", "c", "d"});
+               std::vector<VerifiedContent> contents(4);
+               contents[0] = {HostBytes(image_file(3, 28, 28, 3 * 784)), 16 + 3 * 784};
+               make_dataset(mnist, std::move(contents), {"a", "b", "c", "d"});
              }),
              Catch::Contains("a: holds 3 images of 28x28, mnist has 60000"));
   CHECK_THAT(failure_of([&] { load_cached_dataset(dir, mnist); }),

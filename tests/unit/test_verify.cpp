@@ -2,7 +2,10 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include <algorithm>
+
 #include "data/catalog.h"
+#include "data/gzip.h"
 #include "data/idx.h"
 #include "data/verify.h"
 #include "gzip_test_support.h"
@@ -104,8 +107,9 @@ TEST_CASE("an archive verifies by its own hash or by its content's", "[verify]")
   file.size = archive.size();
   file.sha256 = sha256_hex(archive.data(), archive.size());
   file.content_size = content.size();
-  std::vector<std::uint8_t> got = verified_content(archive, file);
-  CHECK(std::string(got.begin(), got.end()) == content);
+  const VerifiedContent got = verified_content(archive, file);
+  CHECK(std::string(got.head.begin(), got.head.end()) == content);
+  CHECK(got.size == content.size());
 
   // Re-compressed differently (other archive bytes), same content: accepted only when the
   // catalog knows the content hash.
@@ -114,7 +118,7 @@ TEST_CASE("an archive verifies by its own hash or by its content's", "[verify]")
   CHECK_THAT(failure_of(recompressed, file),
              Catch::Contains("expected " + file.sha256 + " (archive), got"));
   file.content_sha256 = sha256_hex(content.data(), content.size());
-  CHECK(verified_content(recompressed, file).size() == content.size());
+  CHECK(verified_content(recompressed, file).head.size() == content.size());
 
   // Other content: both expected and both actual hashes are named.
   const std::vector<std::uint8_t> other = gzip("IDX bytes stand-IN");
@@ -132,6 +136,62 @@ TEST_CASE("Debian's re-gzipped Fashion-MNIST verifies by content", "[verify]") {
   for (const CatalogFile& file : find_dataset("fashion-mnist")->files) {
     const std::vector<std::uint8_t> archive = read_whole_file(dir / file.name, 1u << 30);
     CHECK(sha256_hex(archive.data(), archive.size()) != file.sha256);
-    CHECK(verified_content(archive, file).size() == file.content_size);
+    CHECK(verified_content(archive, file).head.size() == file.content_size);
   }
+}
+
+TEST_CASE("a verified prefix is checked against the whole content", "[verify]") {
+  // What --limit keeps: the first bytes. The hash still covers every byte, so a damaged last
+  // byte, far beyond what is kept, fails the archive all the same.
+  const std::filesystem::path dir = std::filesystem::path(TRAINER_TEST_DATA_DIR) / "fashion-mnist";
+  const CatalogFile& file = find_dataset("fashion-mnist")->files.at(2);  // test images, 4.4 MB
+  const std::vector<std::uint8_t> archive = read_whole_file(dir / file.name, 1u << 30);
+  const std::vector<std::uint8_t> whole = gunzip(archive, file.content_size, "t10k");
+  const VerifiedContent head = verified_content(archive, file, 16 + 784);
+  CHECK(head.size == file.content_size);
+  REQUIRE(head.head.size() == 16 + 784);
+  CHECK(std::equal(head.head.begin(), head.head.end(), whole.begin()));
+
+  // From disk, in pieces of 1 MiB: the same prefix, and the rest handed to `also` in order.
+  std::vector<std::uint8_t> seen;
+  const VerifiedContent from_file = verified_file_content(
+      dir / file.name, file, 1u << 30, 100000, [&](const std::uint8_t* data, std::size_t size) {
+        seen.insert(seen.end(), data, data + size);
+      });
+  CHECK(std::vector<std::uint8_t>(from_file.head.begin(), from_file.head.end()) ==
+        std::vector<std::uint8_t>(whole.begin(), whole.begin() + 100000));
+  CHECK(seen == whole);
+
+  std::vector<std::uint8_t> damaged_content = whole;
+  REQUIRE(damaged_content.size() == file.content_size);
+  damaged_content[file.content_size - 1] ^= 0x40;
+  const std::vector<std::uint8_t> damaged =
+      gzip(std::string(damaged_content.begin(), damaged_content.end()));
+  CHECK_THROWS_AS(verified_content(damaged, file, 16 + 784), VerificationFailure);
+}
+
+TEST_CASE("gunzip in pieces gives the same bytes and the same errors", "[verify]") {
+  const std::string content(300000, 'x');
+  const std::vector<std::uint8_t> archive = gzip(content + "tail");
+  std::string out;
+  GunzipStream stream(content.size() + 4, "piecewise", [&](const std::uint8_t* d, std::size_t n) {
+    out.append(reinterpret_cast<const char*>(d), n);
+  });
+  for (std::uint8_t byte : archive) stream.feed(&byte, 1);  // a byte at a time
+  stream.finish();
+  CHECK(out == content + "tail");
+
+  auto fed = [&](const std::vector<std::uint8_t>& bytes, std::size_t max_bytes) {
+    GunzipStream s(max_bytes, "piecewise", [](const std::uint8_t*, std::size_t) {});
+    const std::size_t half = bytes.size() / 2;
+    s.feed(bytes.data(), half);
+    s.feed(bytes.data() + half, bytes.size() - half);
+    s.finish();
+  };
+  std::vector<std::uint8_t> trailing = archive;
+  trailing.insert(trailing.end(), 20, 0);
+  CHECK_THROWS_WITH(fed(trailing, content.size() + 4), Catch::Contains("unexpected bytes after"));
+  const std::vector<std::uint8_t> cut(archive.begin(), archive.end() - 9);
+  CHECK_THROWS_WITH(fed(cut, content.size() + 4), Catch::Contains("truncated gzip stream"));
+  CHECK_THROWS_WITH(fed(archive, content.size()), Catch::Contains("decompresses to more than"));
 }
