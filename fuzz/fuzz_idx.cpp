@@ -24,5 +24,32 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     trainer::parse_idx_images(std::move(plain), "fuzz.gz");
   } catch (const trainer::RuntimeFailure&) {
   }
+  if (size < 2) return 0;
+  // What --limit reads: a prefix of the file, checked against the whole file's size.
+  const std::size_t cut = std::size_t(data[0]) * size / 256;
+  try {
+    trainer::parse_idx_images(trainer::HostBytes(std::vector<std::uint8_t>(data, data + cut)),
+                              "fuzz-prefix", size);
+  } catch (const trainer::RuntimeFailure&) {
+  }
+  // The stream fed in two pieces split at `cut`: the same bytes and the same verdict as in one.
+  std::vector<std::uint8_t> whole, pieces;
+  bool whole_ok = true, pieces_ok = true;
+  try {
+    whole = trainer::gunzip(bytes, 1 << 20, "fuzz.gz");
+  } catch (const trainer::RuntimeFailure&) {
+    whole_ok = false;
+  }
+  try {
+    trainer::GunzipStream stream(1 << 20, "fuzz.gz", [&](const std::uint8_t* out, std::size_t n) {
+      pieces.insert(pieces.end(), out, out + n);
+    });
+    stream.feed(data, cut);
+    stream.feed(data + cut, size - cut);
+    stream.finish();
+  } catch (const trainer::RuntimeFailure&) {
+    pieces_ok = false;
+  }
+  if (whole_ok != pieces_ok || (whole_ok && whole != pieces)) __builtin_trap();
   return 0;
 }

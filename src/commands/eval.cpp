@@ -18,6 +18,7 @@
 #include "train/resume.h"
 #include "util/errors.h"
 #include "util/file_read.h"
+#include "util/host_bytes.h"
 #include "util/path_alias.h"
 #include "util/text.h"
 
@@ -158,6 +159,7 @@ void run_eval(const EvalConfig& config, std::ostream& out) {
   autoencoder.upload_state(model.values);
   const EvalSet test = upload_eval_set(*choice.backend, std::move(data.test_images), test_count);
   const double mse = mean_squared_error(autoencoder, test);
+  check_mapped_files();  // the test images, if written in place meanwhile
   char line[64];
   std::snprintf(line, sizeof line, "%.9g", mse);
   out << printable(shown_path(model.file.string())) << ": test MSE " << line << " on " << test_count

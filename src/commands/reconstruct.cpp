@@ -15,6 +15,7 @@
 #include "train/device_data.h"
 #include "util/atomic_file.h"
 #include "util/errors.h"
+#include "util/host_bytes.h"
 #include "util/path_alias.h"
 #include "util/text.h"
 #include "util/volumes.h"
@@ -113,6 +114,7 @@ void run_reconstruct(const ReconstructConfig& config, std::ostream& out) {
   const std::vector<float> outputs = model.reconstruct(set.images, set.rows, config.count);
 
   const bool png = target.extension() == ".png";
+  check_mapped_files();  // the test images, if written in place meanwhile
   write_file_atomically(
       target, png ? encode_png(reconstruction_grid(originals, outputs, config.count, rows, cols))
                   : encode_npy_f32(outputs, config.count, shape.input));

@@ -45,18 +45,21 @@ Cached check_cached(const std::filesystem::path& path, const CatalogFile& file,
 // .lock. A directory of files put there by someone else (Debian's /usr/share/datasets, hand-copied
 // archives) is read, never written; a read-only one is simply decoded again next time.
 // The archives are read again for it, in pieces: holding the 55 MB of content from the first
-// reading would cost more memory than the whole run with --limit needs.
-void keep_decoded(const std::filesystem::path& dir, const CatalogDataset& dataset,
-                  const std::vector<std::string>& archives) {
+// reading would cost more memory than the whole run with --limit needs. Returns why it could not
+// be written ("" when it was, or need not be).
+std::string keep_decoded(const std::filesystem::path& dir, const CatalogDataset& dataset,
+                         const std::vector<std::string>& archives) {
   std::error_code ec;
-  if (!std::filesystem::exists(dir / ".lock", ec)) return;
-  if (decoded_intact(dir, dataset)) return;  // already there (another trainer, or `download`)
+  if (!std::filesystem::exists(dir / ".lock", ec)) return "";
+  if (decoded_intact(dir, dataset)) return "";  // already there (another trainer, or `download`)
   try {
     FileLock lock(dir / ".lock", [] {});
     remove_stale_temporaries(dir);
     write_decoded(dir, dataset, {archives.begin(), archives.end()});
-  } catch (const RuntimeFailure&) {
+  } catch (const RuntimeFailure& e) {
+    return e.what();
   }
+  return "";
 }
 
 class SilentReporter : public FetchReporter {
@@ -132,7 +135,13 @@ Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
       contents[i] = fetch_verified(dataset, file, names[i], request.fetch, reporter, keep);
     }
   }
-  keep_decoded(dir, dataset, names);
+  // A run passes over a decoded cache it cannot write (an optimisation); `download`, whose job
+  // includes it (a pre-seeded volume), says so.
+  if (const std::string problem = keep_decoded(dir, dataset, names);
+      !problem.empty() && !request.use_decoded) {
+    reporter.warning("the decoded cache was not written (" + problem +
+                     "); the archives are verified, and runs decode them each time");
+  }
   if (std::find(held.begin(), held.end(), false) != held.end()) {
     if (auto decoded =
             request.use_decoded ? read_decoded(dir, dataset, request.needs) : std::nullopt) {

@@ -13,6 +13,7 @@
 #include "train/prepared_run.h"
 #include "util/errors.h"
 #include "util/file_read.h"
+#include "util/host_bytes.h"
 #include "util/path_alias.h"
 #include "util/system_info.h"
 #include "util/text.h"
@@ -49,6 +50,9 @@ class CheckpointWriter {
             std::to_string(checkpoint.step) + "; nothing of it was saved");
       }
     }
+    // Images mapped from the decoded cache and written in place since: nothing trained on them is
+    // saved (util/host_bytes.h).
+    check_mapped_files();
     // The events of the steps this checkpoint covers go first (event_log.h): after a kill the
     // log holds every step the resumed run does not train again.
     run_.events->commit();
@@ -149,6 +153,7 @@ Grid reconstruction_grid_now(const PreparedRun& run) {
 // the SavedModel (from the checkpoint's state), metrics.jsonl and the two pictures.
 void write_epoch_outputs(const PreparedRun& run, const std::vector<float>& state,
                          const Grid& grid) {
+  check_mapped_files();
   const EpochMetrics& metrics = run.history.back();
   run.model_dir.write_weights(run.layout, state.data(), run.record, metrics);
   run.model_dir.write_serving_model(run.layout, state.data(), metrics.epoch);

@@ -44,4 +44,9 @@ class HostBytes {
   std::size_t size_ = 0;
 };
 
+// Throws RuntimeFailure "<file>: changed while this run was reading it ..." when a file that
+// HostBytes::map_file mapped has been written, cut or extended since (its size, mtime or ctime
+// moved). Call before saving anything computed from mapped bytes: a checkpoint, a result.
+void check_mapped_files();
+
 }  // namespace trainer

@@ -32,6 +32,23 @@ def rss_of(args):
     return int(returncode), int(kb), "\n".join(stderr)
 
 
+def start_until_first_epoch(args):
+    """Starts a trainer and returns it once its first epoch has been logged."""
+    proc = subprocess.Popen([TRAINER] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = "start"
+    while line and "epoch 1/" not in line:
+        line = proc.stdout.readline()
+    return proc
+
+
+def stderr_at_exit(proc):
+    try:
+        return proc.communicate(timeout=120)[1]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()[1]
+
+
 class MemoryCgroup:
     """A memory cgroup of `limit` bytes made for this test (v2, else v1), or a reason why not."""
 
@@ -157,23 +174,49 @@ def main():
     cut_data = os.path.join(scratch, "cut-data")
     shutil.copytree(data, cut_data)
     cut_file = os.path.join(cut_data, "fashion-mnist", "train-images-idx3-ubyte")
-    proc = subprocess.Popen([TRAINER, "--dataset", "fashion-mnist", "--data-dir", cut_data, "--offline",
-                             "--epochs", "200", "--model-dir", os.path.join(scratch, "cut")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    first_epoch = ""
-    while "epoch 1/" not in first_epoch:
-        first_epoch = proc.stdout.readline()
-        if not first_epoch:
-            break
+    long_run = ["--dataset", "fashion-mnist", "--data-dir", cut_data, "--offline", "--epochs", "200"]
+    proc = start_until_first_epoch(long_run + ["--model-dir", os.path.join(scratch, "cut")])
     os.truncate(cut_file, 1_000_000)
-    try:
-        _, err = proc.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
+    err = stderr_at_exit(proc)
     lines = err.splitlines()
     checks.check(proc.returncode == 1 and len(lines) == 1 and cut_file in lines[0] and "cut short" in lines[0],
                  f"decoded images truncated mid-run: exit {proc.returncode}, one line naming the file: {err.strip()}")
+
+    # The decoded images written in place (same size) under a running trainer: the mapping would
+    # show the new bytes, so the next checkpoint refuses to save anything trained on them.
+    shutil.rmtree(cut_data)
+    shutil.copytree(data, cut_data)
+    written = os.path.join(scratch, "written")
+    proc = start_until_first_epoch(long_run + ["--model-dir", written])
+    saved = sorted(os.listdir(os.path.join(written, "checkpoints")))
+    fd = os.open(cut_file, os.O_WRONLY)
+    os.pwrite(fd, bytes(784 * 1000), 16)
+    os.close(fd)
+    err = stderr_at_exit(proc)
+    lines = err.splitlines()
+    after = sorted(os.listdir(os.path.join(written, "checkpoints")))
+    checks.check(proc.returncode == 1 and len(lines) == 1 and cut_file in lines[0]
+                 and "changed while this run was reading it" in lines[0] and len(after) <= len(saved) + 1,
+                 f"decoded images written in place mid-run: exit {proc.returncode}, one line naming the file, "
+                 f"nothing saved after the write: {err.strip()} {saved} -> {after}")
+    result = subprocess.run([TRAINER, "--dataset", "fashion-mnist", "--data-dir", cut_data, "--offline",
+                             "--limit", "256", "--epochs", "1", "--model-dir", os.path.join(scratch, "after-write")],
+                            capture_output=True, text=True, timeout=600)
+    checks.check(result.returncode == 0 and not result.stderr,
+                 f"the next run finds the written file, rebuilds it and trains: {result.stderr.strip()}")
+
+    # `download`, whose job includes the decoded cache, says when it cannot write it.
+    blocked = os.path.join(scratch, "blocked")
+    shutil.copytree(data, blocked)
+    blocked_file = os.path.join(blocked, "fashion-mnist", "train-images-idx3-ubyte")
+    os.remove(blocked_file)
+    os.mkdir(blocked_file)
+    result = subprocess.run([TRAINER, "download", "--dataset", "fashion-mnist", "--data-dir", blocked,
+                             "--offline"], capture_output=True, text=True, timeout=600)
+    checks.check(result.returncode == 0 and "the decoded cache was not written" in result.stderr
+                 and blocked_file in result.stderr,
+                 f"download with a directory where a decoded file goes: verified, and one warning naming it: "
+                 f"{result.stderr.strip()}")
 
     # kill -9 before the first weights (as the OOM killer would): no empty weights/ is left.
     killed = os.path.join(scratch, "killed")
