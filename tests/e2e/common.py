@@ -41,17 +41,22 @@ def temp_dir(tag):
     return path
 
 
-def _make_writable_and_retry(function, path, _):
-    # Tests chmod directories to 0 to provoke permission errors; undo that to remove them.
-    try:
-        os.chmod(os.path.dirname(path), stat.S_IRWXU)
-        os.chmod(path, stat.S_IRWXU)
-    except OSError:
-        pass
-    try:
-        function(path)
-    except OSError:
-        pass
+def _remove_tree(root):
+    """shutil.rmtree that undoes a test's chmod 0 inside `root` (and only there: the parent of
+    `root` is $TMPDIR, whose mode is not ours to change)."""
+    def make_writable_and_retry(function, path, _):
+        for inside in (os.path.dirname(path), path):
+            if inside == root or inside.startswith(root + os.sep):
+                try:
+                    os.chmod(inside, stat.S_IRWXU)
+                except OSError:
+                    pass
+        try:
+            function(path)
+        except OSError:
+            pass
+
+    shutil.rmtree(root, onerror=make_writable_and_retry)
 
 
 @atexit.register
@@ -59,7 +64,8 @@ def _remove_temp_dirs():
     if os.environ.get("TRAINER_KEEP_TEST_DIRS"):
         return
     for path in _TEMP_DIRS:
-        shutil.rmtree(path, onerror=_make_writable_and_retry)
+        if os.path.lexists(path):  # many tests remove their own at the end
+            _remove_tree(path)
 
 
 def model_bytes(model_dir):
