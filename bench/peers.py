@@ -20,8 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 from bench_common import cpu_model, managed_cache  # noqa: E402
-from pypi_venv import ensure_venv  # noqa: E402
-from test_tensorflow_interop import REQUIREMENTS as TF_REQUIREMENTS  # noqa: E402
+from pypi_venv import TF_REQUIREMENTS, ensure_venv  # noqa: E402
 
 PEER = os.path.join(HERE, "peer_epoch.py")
 # name, venv (None: Debian's /usr/bin/python3), requirements, framework argument, extra environment

@@ -26,6 +26,9 @@ SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__
 VENV_ROOT = os.path.join(SOURCE_ROOT, "build", "pyvenv")
 BASE_PYTHON = "/usr/bin/python3"
 MARKER = "pyvenv-requirements.txt"
+# The TensorFlow venv ("tf-interop"): the interop test and the peers benchmark share it, and a venv
+# asked for with another list is rebuilt, so the list lives here once.
+TF_REQUIREMENTS = ["tensorflow-cpu==2.21.0", "tensorboard==2.21.0", "safetensors==0.8.0"]
 PIP_TIMEOUT_S = 1800  # tensorflow-cpu is a ~250 MB wheel; a slow mirror takes minutes
 
 

@@ -39,11 +39,11 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from common import DATA_DIR, SKIP, SMALL, TRAINER, Checks, read_safetensors, run, temp_dir  # noqa: E402
-from pypi_venv import SOURCE_ROOT, ensure_venv  # noqa: E402
+from pypi_venv import SOURCE_ROOT, TF_REQUIREMENTS, ensure_venv  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-REQUIREMENTS = ["tensorflow-cpu==2.21.0", "tensorboard==2.21.0", "safetensors==0.8.0"]
+REQUIREMENTS = TF_REQUIREMENTS
 COUNT = 300  # test images compared
 BATCH, STEPS_PER_EPOCH = 32, 2048 // 32
 EVERY, CHECKPOINT_EVERY = 5, 10
