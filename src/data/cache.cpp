@@ -79,11 +79,8 @@ Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
   const std::filesystem::path dir = request.data_dir / dataset.name;
   std::vector<std::string> names;
   if (request.use_decoded) {
-    if (auto decoded = read_decoded(dir, dataset, request.needs)) {
-      for (const CatalogFile& file : dataset.files)
-        names.push_back((dir / decoded_name(file)).string());
-      return make_dataset(dataset, std::move(*decoded), names);
-    }
+    if (auto decoded = read_decoded(dir, dataset, request.needs))
+      return make_dataset(dataset, std::move(*decoded), decoded_paths(dir, dataset));
   }
   // In a cache the trainer manages the archives are only verified here, and the images are then
   // mapped from the decoded cache that keep_decoded() writes: a first run holds no copy of them
@@ -144,12 +141,8 @@ Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
   }
   if (std::find(held.begin(), held.end(), false) != held.end()) {
     if (auto decoded =
-            request.use_decoded ? read_decoded(dir, dataset, request.needs) : std::nullopt) {
-      std::vector<std::string> decoded_names;
-      for (const CatalogFile& file : dataset.files)
-        decoded_names.push_back((dir / decoded_name(file)).string());
-      return make_dataset(dataset, std::move(*decoded), decoded_names);
-    }
+            request.use_decoded ? read_decoded(dir, dataset, request.needs) : std::nullopt)
+      return make_dataset(dataset, std::move(*decoded), decoded_paths(dir, dataset));
     // No decoded cache after all (a full disk, say): the archives once more, keeping this time.
     for (std::size_t i = 0; i < dataset.files.size(); ++i) {
       std::string problem;

@@ -1,7 +1,5 @@
 #include "data/decoded_cache.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
@@ -26,6 +24,14 @@ std::string decoded_name(const CatalogFile& file) {
              : name + ".idx";
 }
 
+std::vector<std::string> decoded_paths(const std::filesystem::path& dir,
+                                       const CatalogDataset& dataset) {
+  std::vector<std::string> paths;
+  for (const CatalogFile& file : dataset.files)
+    paths.push_back((dir / decoded_name(file)).string());
+  return paths;
+}
+
 std::optional<std::vector<VerifiedContent>> read_decoded(const std::filesystem::path& dir,
                                                          const CatalogDataset& dataset,
                                                          const DataNeeds& needs) {
@@ -46,10 +52,7 @@ std::optional<std::vector<VerifiedContent>> read_decoded(const std::filesystem::
       // descriptor: a --limit run holds only its images, and a whole run holds them as page
       // cache (util/host_bytes.h), not as a copy.
       const int fd = open_regular_file(dir / name);
-      struct Closer {
-        int fd;
-        ~Closer() { ::close(fd); }
-      } closer{fd};
+      const ClosedOnExit closer{fd};
       VerifiedContent content;
       content.size = open_file_size(fd, name);
       if (content.size != file.content_size) return std::nullopt;

@@ -20,6 +20,10 @@ namespace trainer {
 // "train-images-idx3-ubyte".
 std::string decoded_name(const CatalogFile& file);
 
+// Where those are in `dir`, in dataset.files order (names for messages).
+std::vector<std::string> decoded_paths(const std::filesystem::path& dir,
+                                       const CatalogDataset& dataset);
+
 // The IDX bytes of every file of `dataset` from the decoded cache in `dir` (as much of each as
 // `needs` asks for), each file hashed whole, in pieces, and checked against the SHA-256 recorded
 // when it was decoded from its verified archive (and against the catalog's content SHA-256 and

@@ -89,6 +89,10 @@ std::vector<std::uint8_t> read_whole_file(const std::filesystem::path& path,
   return bytes;
 }
 
+ClosedOnExit::~ClosedOnExit() {
+  ::close(fd);
+}
+
 std::uint64_t open_file_size(int fd, const std::string& name) {
   struct stat info {};
   if (::fstat(fd, &info) != 0) throw RuntimeFailure(describe_errno(name, errno));
@@ -120,10 +124,7 @@ void read_file_in_pieces(const std::filesystem::path& path, std::uint64_t max_by
                          const std::function<void(const std::uint8_t*, std::size_t)>& piece) {
   const std::string name = path.string();
   const int fd = open_regular_file(path);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  const ClosedOnExit closer{fd};
   const std::uint64_t announced = open_file_size(fd, name);
   if (announced > max_bytes) too_large(name, announced, max_bytes);
   size(announced);

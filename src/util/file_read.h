@@ -17,6 +17,12 @@ namespace trainer {
 // closes it.
 int open_regular_file(const std::filesystem::path& path);
 
+// Closes a descriptor from open_regular_file() when it goes out of scope.
+struct ClosedOnExit {
+  int fd;
+  ~ClosedOnExit();
+};
+
 // The whole file, at most `max_bytes`; throws RuntimeFailure "<path>: <cause>".
 std::vector<std::uint8_t> read_whole_file(const std::filesystem::path& path,
                                           std::uint64_t max_bytes);

@@ -28,11 +28,9 @@ class HostBytes {
 
   const std::uint8_t* data() const { return data_; }
   std::size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
   const std::uint8_t* begin() const { return data_; }
   const std::uint8_t* end() const { return data_ + size_; }
   std::uint8_t operator[](std::size_t i) const { return data_[i]; }
-  bool mapped() const { return mapping_ != nullptr; }
 
   void drop_front(std::size_t count);  // a header, without copying what follows
   void truncate(std::size_t size);     // keep the first `size` bytes (no more than there are)
