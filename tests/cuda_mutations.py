@@ -19,7 +19,6 @@ ORDERS = ["forward", "reverse", "shuffled:20261201"]
 MUTATIONS = [
     ("gemm: first __syncthreads removed", "gemm.cu", "__syncthreads();", ";", 0),
     ("gemm: second __syncthreads removed", "gemm.cu", "__syncthreads();", ";", 1),
-    ("transpose: __syncthreads removed", "data_movement.cu", "__syncthreads();", ";", 0),
     ("gemm: __fmaf_rn -> mul + add", "gemm.cu", "acc[i][j] = __fmaf_rn(a[i], b[j], acc[i][j]);",
      "acc[i][j] = __fadd_rn(__fmul_rn(a[i], b[j]), acc[i][j]);", 0),
     ("adam: __fmaf_rn -> mul + add (m)", "adam.cu",
@@ -27,7 +26,10 @@ MUTATIONS = [
      "__fadd_rn(__fmul_rn(__fsub_rn(g, a.m[i]), a.one_minus_beta1), a.m[i])", 0),
     ("mse: __fmaf_rn -> mul + add", "mse.cu", "sse = __fmaf_rn(d, d, sse);",
      "sse = __fadd_rn(__fmul_rn(d, d), sse);", 0),
-    ("transpose: tile indices swapped", "data_movement.cu", "tile[threadIdx.x][dy];", "tile[dy][threadIdx.x];", 0),
+    ("gemm: B as stored read untransposed", "gemm.cu", "static_cast<std::ptrdiff_t>(c) * g.ldb + p",
+     "static_cast<std::ptrdiff_t>(p) * g.ldb + c", 0),
+    ("gemm: fused Adam of the biases left out", "gemm.cu",
+     "  adam(biases, static_cast<std::size_t>(args.rows), stream);", "", 0),
     ("gemm: A tile reads one past depth", "gemm.cu", "(r < g.rows && p < g.depth)", "(r < g.rows && p <= g.depth)", 0),
     ("gemm: B tile reads one past cols", "gemm.cu", "(p < g.depth && c < g.cols)", "(p < g.depth && c <= g.cols)", 0),
     ("column_sum: bound off by one", "column_sum.cu", "if (c >= cols) return;", "if (c > cols) return;", 0),
@@ -35,10 +37,10 @@ MUTATIONS = [
     ("gemm: grid one block short", "gemm.cu", "(args.cols + BN - 1) / BN", "args.cols / BN", 0),
     ("adam: grid one block short", "adam.cu", "unsigned((count + 255) / 256)", "unsigned(count / 256)", 0),
     ("gather: grid one block short", "data_movement.cu", "unsigned((total + 255) / 256)", "unsigned(total / 256)", 0),
-    ("transpose: early return before the barrier", "data_movement.cu",
-     "  __syncthreads();\n  const int r = blockIdx.y",
-     "  if (c >= cols) return;\n  __syncthreads();\n  const int r = blockIdx.y", 0),
-    ("transpose: invalid block shape", "data_movement.cu", "block(kTile, 8)", "block(kTile, 64)", 0),
+    ("gemm: early return before the barrier", "gemm.cu",
+     "    __syncthreads();\n    const int steps",
+     "    if (threadIdx.x == 0) return;\n    __syncthreads();\n    const int steps", 0),
+    ("gemm: invalid block shape", "gemm.cu", "gemm_kernel<<<grid, kThreads,", "gemm_kernel<<<grid, 2048,", 0),
 ]
 
 

@@ -7,6 +7,7 @@
 
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/simd_ops.h"
+#include "kernels/cpu/transpose_impl.h"
 
 namespace trainer::cpu {
 namespace {
@@ -115,19 +116,30 @@ void gemm_tile_rows(int rows, const GemmArgs& g, const float* b, std::ptrdiff_t 
   }
 }
 
+inline float b_element(const GemmArgs& g, int p, int c) {
+  return g.b_transposed ? g.b[c * g.ldb + p] : g.b[p * g.ldb + c];
+}
+
 template <class Arch>
 float gemm_element(const GemmArgs& g, int r, int c) {
   float acc = 0.0f;
   const float* a = g.a + r * g.a_row_stride;
   for (int p = 0; p < g.depth; ++p)
-    acc = madd_scalar<Arch>(a[p * g.a_depth_stride], g.b[p * g.ldb + c], acc);
+    acc = madd_scalar<Arch>(a[p * g.a_depth_stride], b_element(g, p, c), acc);
   return gemm_epilogue_scalar(acc, g, r, c);
 }
 
 // The column panel B(:, c0 .. c0+width) copied row by row into contiguous memory, so that a tile
 // walks it with unit stride (one stream for the prefetcher, no page per row when ldb is large).
-inline const float* pack_b_panel(const GemmArgs& g, int c0, int width) {
+// A transposed B (a weight as stored) is transposed here, panel by panel, instead of in a pass of
+// its own over the whole weight.
+template <class Arch>
+const float* pack_b_panel(const GemmArgs& g, int c0, int width) {
   float* out = gemm_pack_buffer(std::size_t(g.depth) * std::size_t(width));
+  if (g.b_transposed) {
+    transpose_block<Arch>(g.b + c0 * g.ldb, g.ldb, out, width, width, g.depth);
+    return out;
+  }
   for (int p = 0; p < g.depth; ++p) {
     const float* row = g.b + p * g.ldb + c0;
     for (int j = 0; j < width; ++j) out[p * width + j] = row[j];
@@ -139,9 +151,9 @@ template <class Arch, int NV>
 void gemm_column_panel(const GemmArgs& g, Range rows, int c0) {
   constexpr int MR = ArchTraits<Arch>::gemm_rows;
   constexpr int width = NV * int(Vec<Arch>::size);
-  // Packing pays once the panel serves more than one tile.
-  const bool pack = rows.end - rows.begin > MR;
-  const float* b = pack ? pack_b_panel(g, c0, width) : g.b + c0;
+  // Packing pays once the panel serves more than one tile; a transposed B is always packed.
+  const bool pack = rows.end - rows.begin > MR || g.b_transposed;
+  const float* b = pack ? pack_b_panel<Arch>(g, c0, width) : g.b + c0;
   const std::ptrdiff_t ldb = pack ? width : g.ldb;
   int r = rows.begin;
   for (; r + MR <= rows.end; r += MR) gemm_tile<Arch, MR, NV>(g, b, ldb, r, c0);

@@ -31,8 +31,10 @@ struct KernelTable {
   void (*adam)(const AdamArgs& args, std::size_t begin, std::size_t end);
   // Benchmark only: `iterations` rounds of register-resident madds; returns the flops done.
   std::int64_t (*fma_peak)(std::int64_t iterations, float* sink);
-  // out = inᵀ, in [rows, cols]; rows of `in` split by range. Moves data only: exact on every arch.
-  void (*transpose)(const float* in, int rows, int cols, float* out, Range row_range);
+  // out[i, :] = images[rows[i], :] / 255 as float32 (IEEE division, exactly what CUDA computes),
+  // rows i of the range.
+  void (*gather_normalize)(const std::uint8_t* images, int width, const std::uint32_t* rows,
+                           float* out, Range row_range);
 };
 
 const KernelTable& kernel_table(SimdArch arch);
@@ -41,10 +43,5 @@ const KernelTable& kernel_table(SimdArch arch);
 // floats, which only grows, so steady-state steps do not allocate. Defined in an arch-independent
 // TU: the per-arch ones must not emit shared inline code (simd_ops.h).
 float* gemm_pack_buffer(std::size_t floats);
-
-// Arch-independent data movement (no arithmetic that could round differently).
-// out[i, :] = images[rows[i], :] / 255 as float32 (IEEE division, exactly what CUDA computes).
-void gather_normalize(const std::uint8_t* images, int width, const std::uint32_t* rows, float* out,
-                      Range row_range);
 
 }  // namespace trainer::cpu

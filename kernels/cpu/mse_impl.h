@@ -50,7 +50,7 @@ void mse_backward(const MseArgs& m, Range cols) {
       sse = madd<Arch>(d, d, sse);
       if (m.dz) activation_backward<Arch>(y, d * scale, m.activation).store_unaligned(m.dz + at);
     }
-    sse.store_unaligned(m.column_sse + c);
+    if (m.column_sse) sse.store_unaligned(m.column_sse + c);
   }
   for (; c < cols.end; ++c) {
     float sse = 0.0f;
@@ -60,7 +60,7 @@ void mse_backward(const MseArgs& m, Range cols) {
       sse = madd_scalar<Arch>(d, d, sse);
       if (m.dz) m.dz[at] = activation_backward_scalar(m.y[at], d * m.scale, m.activation);
     }
-    m.column_sse[c] = sse;
+    if (m.column_sse) m.column_sse[c] = sse;
   }
 }
 

@@ -1,28 +1,10 @@
-// Data movement: the weight transpose and the batch gather with byte / 255 (IEEE division, the
-// same 256 values as the CPU's table).
+// Data movement: the batch gather with byte / 255 (IEEE division, the same 256 values as the CPU's
+// table).
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/kernels.h"
 
 namespace trainer::cuda {
 namespace {
-
-constexpr int kTile = 32;
-
-__global__ void transpose_kernel(const float* in, int rows, int cols, float* out) {
-  __shared__ float tile[kTile][kTile + 1];
-  const int c = blockIdx.x * kTile + threadIdx.x;
-  for (int dy = threadIdx.y; dy < kTile; dy += blockDim.y) {
-    const int r = blockIdx.y * kTile + dy;
-    if (r < rows && c < cols) tile[dy][threadIdx.x] = in[static_cast<std::ptrdiff_t>(r) * cols + c];
-  }
-  __syncthreads();
-  const int r = blockIdx.y * kTile + threadIdx.x;
-  for (int dy = threadIdx.y; dy < kTile; dy += blockDim.y) {
-    const int oc = blockIdx.x * kTile + dy;
-    if (oc < cols && r < rows)
-      out[static_cast<std::ptrdiff_t>(oc) * rows + r] = tile[threadIdx.x][dy];
-  }
-}
 
 __global__ void gather_normalize_kernel(const std::uint8_t* images, int width,
                                         const std::uint32_t* rows, int count, float* out) {
@@ -34,13 +16,6 @@ __global__ void gather_normalize_kernel(const std::uint8_t* images, int width,
 }
 
 }  // namespace
-
-void transpose(const float* in, int rows, int cols, float* out, cudaStream_t stream) {
-  if (rows == 0 || cols == 0) return;
-  const dim3 grid((cols + kTile - 1) / kTile, (rows + kTile - 1) / kTile), block(kTile, 8);
-  transpose_kernel<<<grid, block, 0, stream>>>(in, rows, cols, out);
-  CUDA_CHECK_LAUNCH();
-}
 
 void gather_normalize(const std::uint8_t* images, int width, const std::uint32_t* rows, int count,
                       float* out, cudaStream_t stream) {

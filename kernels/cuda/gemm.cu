@@ -7,6 +7,8 @@
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/kernels.h"
 
+#include <stdexcept>
+
 namespace trainer::cuda {
 namespace {
 
@@ -47,10 +49,13 @@ __global__ void __launch_bounds__(kThreads) gemm_kernel(GemmArgs g) {
           (r < g.rows && p < g.depth) ? g.a[r * g.a_row_stride + p * g.a_depth_stride] : 0.0f;
     }
     for (int i = threadIdx.x; i < BK * BN; i += kThreads) {
-      const int pp = i / BN, cc = i % BN;
+      // A weight read as stored (b_transposed) is contiguous along the depth.
+      const int pp = g.b_transposed ? i % BK : i / BN;
+      const int cc = g.b_transposed ? i / BK : i % BN;
       const int p = p0 + pp, c = c0 + cc;
-      b_tile[pp][cc] =
-          (p < g.depth && c < g.cols) ? g.b[static_cast<std::ptrdiff_t>(p) * g.ldb + c] : 0.0f;
+      const std::ptrdiff_t at = g.b_transposed ? static_cast<std::ptrdiff_t>(c) * g.ldb + p
+                                               : static_cast<std::ptrdiff_t>(p) * g.ldb + c;
+      b_tile[pp][cc] = (p < g.depth && c < g.cols) ? g.b[at] : 0.0f;
     }
     __syncthreads();
     const int steps = g.depth - p0 < BK ? g.depth - p0 : BK;
@@ -83,9 +88,25 @@ __global__ void __launch_bounds__(kThreads) gemm_kernel(GemmArgs g) {
 
 void gemm(const GemmArgs& args, cudaStream_t stream) {
   if (args.rows == 0 || args.cols == 0) return;
+  // The fused parts (kernels/op_args.h) are kernels of their own here, launched after the product
+  // on the same stream: the same per-element operations as the CPU's fused loop, in the same order.
+  if (args.row_sums && (args.a_row_stride != 1 || args.a_depth_stride != args.rows))
+    throw std::logic_error("gemm: row sums need A stored as [depth, rows]");
+  if (args.adam && args.ldc != args.cols)
+    throw std::logic_error("gemm: a fused Adam step needs C without padding");
   const dim3 grid((args.cols + BN - 1) / BN, (args.rows + BM - 1) / BM);
   gemm_kernel<<<grid, kThreads, 0, stream>>>(args);
   CUDA_CHECK_LAUNCH();
+  // Row r of A is column r of the stored [depth, rows] matrix.
+  if (args.row_sums) column_sum(args.a, args.depth, args.rows, args.row_sums, stream);
+  if (!args.adam) return;
+  AdamArgs weights = args.adam_c;
+  weights.grads = args.c;
+  adam(weights, static_cast<std::size_t>(args.rows) * args.cols, stream);
+  if (!args.row_sums) return;
+  AdamArgs biases = args.adam_rows;
+  biases.grads = args.row_sums;
+  adam(biases, static_cast<std::size_t>(args.rows), stream);
 }
 
 }  // namespace trainer::cuda

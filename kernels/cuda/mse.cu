@@ -21,7 +21,7 @@ __global__ void mse_backward_kernel(MseArgs m) {
     if (m.activation == Activation::sigmoid) dz = __fmul_rn(__fmul_rn(dy, y), __fsub_rn(1.0f, y));
     m.dz[at] = dz;
   }
-  m.column_sse[c] = sse;
+  if (m.column_sse) m.column_sse[c] = sse;
 }
 
 }  // namespace

@@ -50,18 +50,28 @@ class Backend {
   // signals and checkpoints between calls, so this bounds how many steps a SIGTERM waits for.
   virtual int steps_per_recording() const { return 1; }
 
+  // How the ops of one step may be spread (a device that runs each op over all its cores, as CUDA
+  // does, simply calls `body`):
+  // - for_row_chunks: body(begin, end) for chunks that cover rows [0, rows) once; the ops it issues
+  //   touch only those rows of batch-major arrays, so chunks may run at the same time, each op of
+  //   a chunk on that chunk alone. The CPU gives each thread a chunk: the forward pass and the
+  //   backward-data products then run with no barrier between layers.
+  // - independent: the ops `body` issues read nothing another of them writes; they may run in
+  //   any order or at once (the CPU runs their tasks in one parallel region).
+  // Either way every element is computed by the same operations as when each op runs alone.
+  virtual void for_row_chunks(int rows, const std::function<void(int begin, int end)>& body) {
+    body(0, rows);
+  }
+  virtual void independent(const std::function<void()>& body) { body(); }
+
   // out[i, :] = images[rows[i], :] / 255 for i in [0, count)
   virtual void gather_normalize(const std::uint8_t* images, int width, const std::uint32_t* rows,
                                 int count, float* out) = 0;
-  // out[cols, rows] = in[rows, cols]ᵀ
-  virtual void transpose(const float* in, int rows, int cols, float* out) = 0;
+  // The product, its epilogue and the fused row sums and Adam step of kernels/op_args.h.
   virtual void gemm(const GemmArgs& args) = 0;
-  // out[c] = sum over rows (ascending) of x[r, c], x row stride = cols
-  virtual void column_sum(const float* x, int rows, int cols, float* out) = 0;
   virtual void mse_backward(const MseArgs& args) = 0;
   // *out = x[0] + x[1] + ... + x[count-1], left to right
   virtual void sum(const float* x, int count, float* out) = 0;
-  virtual void adam(const AdamArgs& args, std::size_t count) = 0;
 };
 
 enum class DeviceKind { automatic, cpu, cuda };

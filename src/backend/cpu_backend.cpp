@@ -1,8 +1,10 @@
 #include "backend/cpu_backend.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 
 namespace trainer {
 namespace {
@@ -13,7 +15,6 @@ constexpr int kGemmRowUnit = 12;
 constexpr int kGemmColUnit = 32;
 constexpr int kColumnBlock = 64;
 constexpr int kRowBlock = 16;
-constexpr std::size_t kElementBlock = 16384;
 
 int blocks(std::size_t extent, std::size_t block) {
   return int((extent + block - 1) / block);
@@ -89,48 +90,117 @@ void CpuBackend::download(void* host_dst, const void* device_src, std::size_t by
   std::memcpy(host_dst, device_src, bytes);
 }
 
-void CpuBackend::gather_normalize(const std::uint8_t* images, int width, const std::uint32_t* rows,
-                                  int count, float* out) {
-  pool_.run(blocks(count, kRowBlock), [&](int i) {
-    cpu::gather_normalize(images, width, rows, out, block_range(i, kRowBlock, count));
+namespace {
+// Set while this thread runs a row chunk: its ops run here, serially, on the chunk alone.
+thread_local bool in_row_chunk = false;
+}  // namespace
+
+int CpuBackend::parallelism() const {
+  return in_row_chunk ? 1 : threads();
+}
+
+void CpuBackend::run_tasks(int count, std::function<void(int)> task) {
+  if (in_row_chunk) {
+    for (int i = 0; i < count; ++i) task(i);
+  } else if (deferring_) {
+    deferred_.push_back({count, std::move(task)});
+  } else {
+    pool_.run(count, task);
+  }
+}
+
+void CpuBackend::for_row_chunks(int rows, const std::function<void(int begin, int end)>& body) {
+  if (in_row_chunk || deferring_) throw std::logic_error("for_row_chunks: nested");
+  // One chunk per thread, as even as rows allow: each element's operations do not depend on
+  // where the chunks are cut, so neither do the results.
+  const int chunks = rows < threads() ? (rows > 0 ? rows : 1) : threads();
+  pool_.run(chunks, [&](int i) {
+    in_row_chunk = true;
+    try {
+      body(int(std::int64_t(rows) * i / chunks), int(std::int64_t(rows) * (i + 1) / chunks));
+    } catch (...) {
+      in_row_chunk = false;
+      throw;
+    }
+    in_row_chunk = false;
   });
 }
 
-void CpuBackend::transpose(const float* in, int rows, int cols, float* out) {
-  pool_.run(blocks(rows, 32),
-            [&](int i) { kernels_.transpose(in, rows, cols, out, block_range(i, 32, rows)); });
+void CpuBackend::independent(const std::function<void()>& body) {
+  if (in_row_chunk || deferring_) throw std::logic_error("independent: nested");
+  deferring_ = true;
+  try {
+    body();
+  } catch (...) {
+    deferring_ = false;
+    deferred_.clear();
+    throw;
+  }
+  deferring_ = false;
+  std::vector<Tasks> ops = std::move(deferred_);
+  deferred_.clear();
+  std::vector<int> first;  // index of each op's first task in the region
+  int total = 0;
+  for (const Tasks& op : ops) {
+    first.push_back(total);
+    total += op.count;
+  }
+  pool_.run(total, [&](int i) {
+    std::size_t op = ops.size() - 1;
+    while (first[op] > i) --op;
+    ops[op].task(i - first[op]);
+  });
+}
+
+void CpuBackend::gather_normalize(const std::uint8_t* images, int width, const std::uint32_t* rows,
+                                  int count, float* out) {
+  const cpu::KernelTable& kernels = kernels_;
+  run_tasks(blocks(count, kRowBlock), [=, &kernels](int i) {
+    kernels.gather_normalize(images, width, rows, out, block_range(i, kRowBlock, count));
+  });
 }
 
 void CpuBackend::gemm(const GemmArgs& args) {
-  const GemmSplit split = split_gemm(args.rows, args.cols, threads());
-  pool_.run(split.row_blocks * split.col_blocks, [&](int i) {
-    kernels_.gemm(args, block_range(i / split.col_blocks, split.row_block, args.rows),
-                  block_range(i % split.col_blocks, split.col_block, args.cols));
-  });
-}
-
-void CpuBackend::column_sum(const float* x, int rows, int cols, float* out) {
-  pool_.run(blocks(cols, kColumnBlock), [&](int i) {
-    kernels_.column_sum(x, rows, cols, out, block_range(i, kColumnBlock, cols));
+  if (args.row_sums && args.a_row_stride != 1)
+    throw std::logic_error("gemm: row sums need A stored transposed (a_row_stride 1)");
+  const GemmSplit split = split_gemm(args.rows, args.cols, parallelism());
+  AdamArgs weights = args.adam_c, biases = args.adam_rows;
+  weights.grads = args.c;
+  biases.grads = args.row_sums;
+  const cpu::KernelTable& kernels = kernels_;
+  run_tasks(split.row_blocks * split.col_blocks, [=, &kernels](int i) {
+    const cpu::Range rows = block_range(i / split.col_blocks, split.row_block, args.rows);
+    const cpu::Range cols = block_range(i % split.col_blocks, split.col_block, args.cols);
+    kernels.gemm(args, rows, cols);
+    // The fused work runs on the block this task just wrote, while it is in this core's cache, and
+    // in the same parallel region: no pass of its own over the gradients, no barrier between.
+    const bool first_column_block = i % split.col_blocks == 0;
+    if (args.row_sums && first_column_block)
+      kernels.column_sum(args.a, args.depth, args.a_depth_stride, args.row_sums, rows);
+    if (!args.adam) return;
+    if (cols.begin == 0 && cols.end == args.ldc) {  // whole rows: one contiguous range
+      kernels.adam(weights, std::size_t(rows.begin) * args.ldc, std::size_t(rows.end) * args.ldc);
+    } else {
+      for (int r = rows.begin; r < rows.end; ++r)
+        kernels.adam(weights, std::size_t(r) * args.ldc + cols.begin,
+                     std::size_t(r) * args.ldc + cols.end);
+    }
+    if (args.row_sums && first_column_block)
+      kernels.adam(biases, std::size_t(rows.begin), std::size_t(rows.end));
   });
 }
 
 void CpuBackend::mse_backward(const MseArgs& args) {
-  pool_.run(blocks(args.cols, kColumnBlock),
-            [&](int i) { kernels_.mse_backward(args, block_range(i, kColumnBlock, args.cols)); });
+  const cpu::KernelTable& kernels = kernels_;
+  run_tasks(blocks(args.cols, kColumnBlock), [=, &kernels](int i) {
+    kernels.mse_backward(args, block_range(i, kColumnBlock, args.cols));
+  });
 }
 
 void CpuBackend::sum(const float* x, int count, float* out) {
   float total = 0.0f;
   for (int i = 0; i < count; ++i) total = total + x[i];
   *out = total;
-}
-
-void CpuBackend::adam(const AdamArgs& args, std::size_t count) {
-  pool_.run(blocks(count, kElementBlock), [&](int i) {
-    const std::size_t begin = std::size_t(i) * kElementBlock;
-    kernels_.adam(args, begin, begin + kElementBlock < count ? begin + kElementBlock : count);
-  });
 }
 
 }  // namespace trainer

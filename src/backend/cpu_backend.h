@@ -34,20 +34,31 @@ class CpuBackend final : public Backend {
     return adopted_.back().data();
   }
   void run_recorded(const std::string&, const std::function<void()>& ops) override { ops(); }
+  void for_row_chunks(int rows, const std::function<void(int begin, int end)>& body) override;
+  void independent(const std::function<void()>& body) override;
 
   void gather_normalize(const std::uint8_t* images, int width, const std::uint32_t* rows, int count,
                         float* out) override;
-  void transpose(const float* in, int rows, int cols, float* out) override;
   void gemm(const GemmArgs& args) override;
-  void column_sum(const float* x, int rows, int cols, float* out) override;
   void mse_backward(const MseArgs& args) override;
   void sum(const float* x, int count, float* out) override;
-  void adam(const AdamArgs& args, std::size_t count) override;
 
  private:
   const std::string threads_from_;
   const cpu::KernelTable& kernels_;
+  // Runs task(0..count-1): on the pool, on this thread alone inside a row chunk, or, inside
+  // independent(), later, together with the other ops' tasks.
+  void run_tasks(int count, std::function<void(int)> task);
+  // The threads an op's tasks are cut for: 1 inside a row chunk.
+  int parallelism() const;
+
   ThreadPool pool_;
+  struct Tasks {
+    int count;
+    std::function<void(int)> task;
+  };
+  std::vector<Tasks> deferred_;  // ops issued inside independent()
+  bool deferring_ = false;
   std::vector<void*> allocations_;
   std::vector<HostBytes> adopted_;
 };

@@ -89,16 +89,9 @@ class CudaBackend final : public Backend {
                         float* out) override {
     cuda::gather_normalize(images, width, rows, count, out, stream_);
   }
-  void transpose(const float* in, int rows, int cols, float* out) override {
-    cuda::transpose(in, rows, cols, out, stream_);
-  }
   void gemm(const GemmArgs& args) override { cuda::gemm(args, stream_); }
-  void column_sum(const float* x, int rows, int cols, float* out) override {
-    cuda::column_sum(x, rows, cols, out, stream_);
-  }
   void mse_backward(const MseArgs& args) override { cuda::mse_backward(args, stream_); }
   void sum(const float* x, int count, float* out) override { cuda::sum(x, count, out, stream_); }
-  void adam(const AdamArgs& args, std::size_t count) override { cuda::adam(args, count, stream_); }
 
  private:
   cudaDeviceProp properties_{};

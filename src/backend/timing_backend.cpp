@@ -22,11 +22,6 @@ void TimingBackend::gather_normalize(const std::uint8_t* images, int width,
         [&] { inner_.gather_normalize(images, width, rows, count, out); });
 }
 
-void TimingBackend::transpose(const float* in, int rows, int cols, float* out) {
-  timed("transpose " + std::to_string(rows) + "x" + std::to_string(cols), 0,
-        double(rows) * cols * 8, [&] { inner_.transpose(in, rows, cols, out); });
-}
-
 void TimingBackend::gemm(const GemmArgs& g) {
   std::string key = "gemm " + std::to_string(g.rows) + "x" + std::to_string(g.cols) + "x" +
                     std::to_string(g.depth);
@@ -35,12 +30,10 @@ void TimingBackend::gemm(const GemmArgs& g) {
   if (g.activation == Activation::relu) key += " relu";
   if (g.activation == Activation::sigmoid) key += " sigmoid";
   if (g.mask) key += " relu'";
+  if (g.b_transposed) key += " (B as stored)";
+  if (g.row_sums) key += " +row sums";
+  if (g.adam) key += " +adam";
   timed(key, 2.0 * g.rows * g.cols * g.depth, 0, [&] { inner_.gemm(g); });
-}
-
-void TimingBackend::column_sum(const float* x, int rows, int cols, float* out) {
-  timed("column_sum " + std::to_string(rows) + "x" + std::to_string(cols), double(rows) * cols,
-        double(rows) * cols * 4, [&] { inner_.column_sum(x, rows, cols, out); });
 }
 
 void TimingBackend::mse_backward(const MseArgs& m) {
@@ -52,12 +45,6 @@ void TimingBackend::mse_backward(const MseArgs& m) {
 
 void TimingBackend::sum(const float* x, int count, float* out) {
   timed("sum " + std::to_string(count), count, count * 4.0, [&] { inner_.sum(x, count, out); });
-}
-
-void TimingBackend::adam(const AdamArgs& a, std::size_t count) {
-  // Reads params, grads, m, v; writes params, m, v.
-  timed("adam " + std::to_string(count), 10.0 * double(count), 28.0 * double(count),
-        [&] { inner_.adam(a, count); });
 }
 
 }  // namespace trainer

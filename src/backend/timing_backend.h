@@ -39,12 +39,9 @@ class TimingBackend final : public Backend {
 
   void gather_normalize(const std::uint8_t* images, int width, const std::uint32_t* rows, int count,
                         float* out) override;
-  void transpose(const float* in, int rows, int cols, float* out) override;
   void gemm(const GemmArgs& args) override;
-  void column_sum(const float* x, int rows, int cols, float* out) override;
   void mse_backward(const MseArgs& args) override;
   void sum(const float* x, int count, float* out) override;
-  void adam(const AdamArgs& args, std::size_t count) override;
 
  private:
   template <class Op>

@@ -30,12 +30,6 @@ Autoencoder::Autoencoder(Backend& backend, const ModelLayout& layout, const Adam
     : backend_(backend), layout_(layout), adam_(adam), max_batch_(max_batch) {
   state_ = backend_.allocate_array<float>(layout_.state_count());
   grads_ = backend_.allocate_array<float>(layout_.param_count);
-  std::size_t transposed = 0;
-  for (const DenseLayer& layer : layout_.layers) {
-    weights_t_offset_.push_back(transposed);
-    transposed += std::size_t(layer.in) * layer.out;
-  }
-  weights_t_ = backend_.allocate_array<float>(transposed);
   activations_.push_back(
       backend_.allocate_array<float>(std::size_t(max_batch) * layout_.shape.input));
   for (const DenseLayer& layer : layout_.layers) {
@@ -62,21 +56,25 @@ std::vector<float> Autoencoder::download_gradients() const {
   return host;
 }
 
-void Autoencoder::transpose_weights() {
-  for (std::size_t l = 0; l < layout_.layers.size(); ++l) {
-    const DenseLayer& layer = layout_.layers[l];
-    backend_.transpose(param(layer.weight_offset), layer.out, layer.in,
-                       weights_t_ + weights_t_offset_[l]);
-  }
+void Autoencoder::forward(const DeviceImages& images, const std::uint32_t* rows, int batch) {
+  backend_.for_row_chunks(batch,
+                          [&](int begin, int end) { forward_rows(images, rows, begin, end); });
 }
 
-void Autoencoder::forward(const DeviceImages& images, const std::uint32_t* rows, int batch) {
-  backend_.gather_normalize(images.pixels, images.width, rows, batch, activations_[0]);
+// Rows [begin, end) of the batch through every layer: each row needs only its own activations.
+void Autoencoder::forward_rows(const DeviceImages& images, const std::uint32_t* rows, int begin,
+                               int end) {
+  const int n = end - begin;
+  backend_.gather_normalize(images.pixels, images.width, rows + begin, n,
+                            activations_[0] + std::ptrdiff_t(begin) * layout_.shape.input);
   for (std::size_t l = 0; l < layout_.layers.size(); ++l) {
     const DenseLayer& layer = layout_.layers[l];
-    // h[l+1] = act(h[l] · Wᵀ + b)
-    GemmArgs g = product(batch, layer.out, layer.in, activations_[l], layer.in, 1,
-                         weights_t_ + weights_t_offset_[l], activations_[l + 1]);
+    // h[l+1] = act(h[l] · Wᵀ + b), W [out, in] read as stored
+    GemmArgs g = product(n, layer.out, layer.in, activations_[l] + std::ptrdiff_t(begin) * layer.in,
+                         layer.in, 1, param(layer.weight_offset),
+                         activations_[l + 1] + std::ptrdiff_t(begin) * layer.out);
+    g.b_transposed = true;
+    g.ldb = layer.in;
     g.bias = param(layer.bias_offset);
     g.activation = layer.activation;
     backend_.gemm(g);
@@ -85,43 +83,69 @@ void Autoencoder::forward(const DeviceImages& images, const std::uint32_t* rows,
 
 void Autoencoder::train_step(const DeviceImages& images, const std::uint32_t* rows, int batch,
                              const float* alpha, float* sse_slot) {
-  compute_gradients(images, rows, batch, sse_slot);
-  apply_adam(alpha);
+  backward(images, rows, batch, sse_slot, alpha);
 }
 
 void Autoencoder::compute_gradients(const DeviceImages& images, const std::uint32_t* rows,
                                     int batch, float* sse_slot) {
-  transpose_weights();
-  forward(images, rows, batch);
+  backward(images, rows, batch, sse_slot, nullptr);
+}
+
+// A step in two parts. Per row: forward, the output gradient, and every backward-data product
+// (dZ[l-1] = (dZ[l] · W) ⊙ [h[l] > 0], hidden layers are ReLU), with each W as the forward pass
+// used it. Then the reductions over the batch, independent of each other: the loss's column sums
+// and each layer's weight gradient, bias gradient and, with `alpha`, Adam step.
+void Autoencoder::backward(const DeviceImages& images, const std::uint32_t* rows, int batch,
+                           float* sse_slot, const float* alpha) {
   const int input = layout_.shape.input;
   const std::size_t last = layout_.layers.size() - 1;
-
   MseArgs mse;
-  mse.rows = batch;
   mse.cols = input;
-  mse.y = activations_[last + 1];
-  mse.x = activations_[0];
-  mse.dz = deltas_[last];
-  mse.column_sse = column_sse_;
   mse.scale = 2.0f / float(batch * input);  // d/dy of the mean over batch x input
   mse.activation = layout_.layers[last].activation;
-  backend_.mse_backward(mse);
-  backend_.sum(column_sse_, input, sse_slot);
 
-  for (std::size_t l = layout_.layers.size(); l-- > 0;) {
-    const DenseLayer& layer = layout_.layers[l];
-    // dW[out, in] = dZᵀ · h[l], summed over the batch in ascending order
-    backend_.gemm(product(layer.out, layer.in, batch, deltas_[l], 1, layer.out, activations_[l],
-                          grads_ + layer.weight_offset));
-    backend_.column_sum(deltas_[l], batch, layer.out, grads_ + layer.bias_offset);
-    if (l == 0) break;  // the input needs no gradient
-    // dZ[l-1] = (dZ[l] · W) ⊙ [h[l] > 0]   (hidden layers are ReLU)
-    GemmArgs dx = product(batch, layer.in, layer.out, deltas_[l], layer.out, 1,
-                          param(layer.weight_offset), deltas_[l - 1]);
-    dx.mask = activations_[l];
-    dx.ldmask = layer.in;
-    backend_.gemm(dx);
-  }
+  backend_.for_row_chunks(batch, [&](int begin, int end) {
+    forward_rows(images, rows, begin, end);
+    MseArgs gradient = mse;
+    gradient.rows = end - begin;
+    gradient.y = activations_[last + 1] + std::ptrdiff_t(begin) * input;
+    gradient.x = activations_[0] + std::ptrdiff_t(begin) * input;
+    gradient.dz = deltas_[last] + std::ptrdiff_t(begin) * input;
+    backend_.mse_backward(gradient);
+    for (std::size_t l = last; l > 0; --l) {
+      const DenseLayer& layer = layout_.layers[l];
+      GemmArgs dx =
+          product(end - begin, layer.in, layer.out, deltas_[l] + std::ptrdiff_t(begin) * layer.out,
+                  layer.out, 1, param(layer.weight_offset),
+                  deltas_[l - 1] + std::ptrdiff_t(begin) * layer.in);
+      dx.mask = activations_[l] + std::ptrdiff_t(begin) * layer.in;
+      dx.ldmask = layer.in;
+      backend_.gemm(dx);
+    }
+  });
+
+  backend_.independent([&] {
+    MseArgs loss = mse;  // the column sums over every row, in row order
+    loss.rows = batch;
+    loss.y = activations_[last + 1];
+    loss.x = activations_[0];
+    loss.column_sse = column_sse_;
+    backend_.mse_backward(loss);
+    for (std::size_t l = layout_.layers.size(); l-- > 0;) {
+      const DenseLayer& layer = layout_.layers[l];
+      // dW[out, in] = dZᵀ · h[l], summed over the batch in ascending order; db = dZ's column sums
+      GemmArgs dw = product(layer.out, layer.in, batch, deltas_[l], 1, layer.out, activations_[l],
+                            grads_ + layer.weight_offset);
+      dw.row_sums = grads_ + layer.bias_offset;
+      if (alpha) {
+        dw.adam = true;
+        dw.adam_c = adam_args(layer.weight_offset, alpha);
+        dw.adam_rows = adam_args(layer.bias_offset, alpha);
+      }
+      backend_.gemm(dw);
+    }
+  });
+  backend_.sum(column_sse_, input, sse_slot);
 }
 
 float adam_step_size(const AdamConfig& adam, std::int64_t step) {
@@ -130,24 +154,23 @@ float adam_step_size(const AdamConfig& adam, std::int64_t step) {
                (1.0 - std::pow(adam.beta1, t)));
 }
 
-void Autoencoder::apply_adam(const float* alpha) {
+// Adam's arrays from parameter `offset` on; the gradient comes from the fused product.
+AdamArgs Autoencoder::adam_args(std::size_t offset, const float* alpha) const {
   AdamArgs a;
-  a.params = state_;
-  a.grads = grads_;
-  a.m = state_ + layout_.param_count;
-  a.v = state_ + 2 * layout_.param_count;
+  a.params = state_ + offset;
+  a.m = state_ + layout_.param_count + offset;
+  a.v = state_ + 2 * layout_.param_count + offset;
   a.alpha = alpha;
   a.one_minus_beta1 = float(1.0 - adam_.beta1);
   a.one_minus_beta2 = float(1.0 - adam_.beta2);
   a.epsilon = float(adam_.epsilon);
-  backend_.adam(a, layout_.param_count);
+  return a;
 }
 
 std::vector<float> Autoencoder::reconstruct(const DeviceImages& images, const std::uint32_t* rows,
                                             int count) {
   const std::size_t input = std::size_t(layout_.shape.input);
   std::vector<float> out(std::size_t(count) * input);
-  transpose_weights();
   // The activations hold max_batch rows: more images go through them a batch at a time.
   for (int begin = 0; begin < count; begin += max_batch_) {
     const int batch = count - begin < max_batch_ ? count - begin : max_batch_;
@@ -162,7 +185,6 @@ double Autoencoder::sum_squared_error(const DeviceImages& images, const std::uin
                                       int count) {
   double total = 0.0;
   const int input = layout_.shape.input;
-  transpose_weights();
   for (int begin = 0; begin < count; begin += max_batch_) {
     const int batch = count - begin < max_batch_ ? count - begin : max_batch_;
     forward(images, rows + begin, batch);

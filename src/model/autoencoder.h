@@ -38,10 +38,11 @@ class Autoencoder {
   // `alpha` points to this step's Adam step size in backend memory (adam_step_size).
   void train_step(const DeviceImages& images, const std::uint32_t* rows, int batch,
                   const float* alpha, float* sse_slot);
-  // The two halves of train_step: gradients of the batch's mean loss, then the Adam update.
+  // train_step without the Adam update: the gradients of the batch's mean loss, for
+  // download_gradients (a step computes the same gradients and applies Adam to each layer as soon
+  // as its gradient is complete).
   void compute_gradients(const DeviceImages& images, const std::uint32_t* rows, int batch,
                          float* sse_slot);
-  void apply_adam(const float* alpha);
   std::vector<float> download_gradients() const;
 
   // Sum of squared reconstruction errors over images rows[0..count), in batches, added in batch
@@ -55,19 +56,20 @@ class Autoencoder {
   int max_batch() const { return max_batch_; }
 
  private:
-  // The forward GEMM wants each weight as [in, out]; refreshed whenever the weights changed.
-  void transpose_weights();
   void forward(const DeviceImages& images, const std::uint32_t* rows, int batch);
+  void forward_rows(const DeviceImages& images, const std::uint32_t* rows, int begin, int end);
+  // Forward, loss, gradients; with `alpha`, each layer's Adam step fused into its weight gradient.
+  void backward(const DeviceImages& images, const std::uint32_t* rows, int batch, float* sse_slot,
+                const float* alpha);
+  AdamArgs adam_args(std::size_t offset, const float* alpha) const;
   float* param(std::size_t offset) const { return state_ + offset; }
 
   Backend& backend_;
   ModelLayout layout_;
   AdamConfig adam_;
   int max_batch_;
-  float* state_;      // params | m | v
-  float* grads_;      // same layout as params
-  float* weights_t_;  // each layer's weight transposed to [in, out] for the forward GEMM
-  std::vector<std::size_t> weights_t_offset_;
+  float* state_;                     // params | m | v
+  float* grads_;                     // same layout as params
   std::vector<float*> activations_;  // [0] = input x, [l+1] = output of layer l; [batch, width]
   std::vector<float*> deltas_;       // [l] = dL/dz of layer l; [batch, out]
   float* column_sse_;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "kernel_test_support.h"
@@ -58,10 +59,25 @@ std::vector<float> cuda_gemm(GemmArgs g, const std::vector<float>& a, const std:
   return dc.read();
 }
 
+// The sizes and strides of a dense product: A [rows, depth] (or stored [depth, rows]), B and C
+// dense.
+GemmArgs product_shape(int rows, int cols, int depth, bool transposed_a) {
+  GemmArgs g;
+  g.rows = rows;
+  g.cols = cols;
+  g.depth = depth;
+  g.a_row_stride = transposed_a ? 1 : depth;
+  g.a_depth_stride = transposed_a ? rows : 1;
+  g.ldb = cols;
+  g.ldc = cols;
+  return g;
+}
+
 struct Shape {
   int rows, cols, depth;
   bool transposed_a, bias, mask;
   Activation activation;
+  bool transposed_b = false;  // B stored as [cols, depth] (a weight read as stored)
 };
 
 }  // namespace
@@ -69,8 +85,9 @@ struct Shape {
 TEST_CASE("cuda gemm matches float64 and is bit-identical to the CPU", "[cuda][kernels]") {
   std::mt19937 rng(2024);
   std::vector<Shape> shapes = {
-      {256, 128, 784, false, true, false, Activation::relu},
-      {96, 784, 128, false, true, false, Activation::relu},
+      {256, 128, 784, false, true, false, Activation::relu, true},
+      {96, 784, 128, false, true, false, Activation::relu, true},
+      {256, 128, 128, false, true, false, Activation::relu, true},
       {256, 128, 128, false, false, true, Activation::none},
       {128, 784, 256, true, false, false, Activation::none},
       {784, 128, 96, true, false, false, Activation::none},
@@ -80,7 +97,7 @@ TEST_CASE("cuda gemm matches float64 and is bit-identical to the CPU", "[cuda][k
   std::uniform_int_distribution<int> small(1, 90), deep(1, 300);
   for (int i = 0; i < 40; ++i) {
     shapes.push_back({small(rng), small(rng), deep(rng), i % 3 == 0, i % 2 == 0, i % 4 == 1,
-                      i % 2 ? Activation::relu : Activation::none});
+                      i % 2 ? Activation::relu : Activation::none, i % 3 == 1});
   }
   for (const Shape& s : shapes) {
     std::vector<float> a = random_floats(rng, std::size_t(s.rows) * s.depth),
@@ -88,14 +105,9 @@ TEST_CASE("cuda gemm matches float64 and is bit-identical to the CPU", "[cuda][k
                        bias = random_floats(rng, s.cols),
                        mask = random_floats(rng, std::size_t(s.rows) * s.cols),
                        out(std::size_t(s.rows) * s.cols, -7.0f);
-    GemmArgs g;
-    g.rows = s.rows;
-    g.cols = s.cols;
-    g.depth = s.depth;
-    g.a_row_stride = s.transposed_a ? 1 : s.depth;
-    g.a_depth_stride = s.transposed_a ? s.rows : 1;
-    g.ldb = s.cols;
-    g.ldc = s.cols;
+    GemmArgs g = product_shape(s.rows, s.cols, s.depth, s.transposed_a);
+    g.b_transposed = s.transposed_b;
+    g.ldb = s.transposed_b ? s.depth : s.cols;
     g.ldmask = s.cols;
     g.activation = s.activation;
     GemmArgs dg = g;
@@ -111,13 +123,15 @@ TEST_CASE("cuda gemm matches float64 and is bit-identical to the CPU", "[cuda][k
     hg.mask = s.mask ? mask.data() : nullptr;
     cpu_fma_twin().gemm(hg, {0, s.rows}, {0, s.cols});
 
-    INFO(s.rows << "x" << s.cols << "x" << s.depth << (s.transposed_a ? " (A transposed)" : ""));
+    INFO(s.rows << "x" << s.cols << "x" << s.depth << (s.transposed_a ? " (A transposed)" : "")
+                << (s.transposed_b ? " (B as stored)" : ""));
     for (int r = 0; r < s.rows; ++r) {
       for (int c = 0; c < s.cols; ++c) {
         double acc = 0, magnitude = 0;
         for (int p = 0; p < s.depth; ++p) {
-          const double term = double(a[r * hg.a_row_stride + p * hg.a_depth_stride]) *
-                              b[std::size_t(p) * s.cols + c];
+          const float bv =
+              s.transposed_b ? b[std::size_t(c) * s.depth + p] : b[std::size_t(p) * s.cols + c];
+          const double term = double(a[r * hg.a_row_stride + p * hg.a_depth_stride]) * bv;
           acc += term;
           magnitude += std::fabs(term);
         }
@@ -143,14 +157,7 @@ TEST_CASE("cuda gemm keeps the -0 of products that underflow: no padded depth st
   const int rows = 5, cols = 7, depth = 45;
   std::vector<float> a(std::size_t(rows) * depth, -1e-30f), b(std::size_t(depth) * cols, 1e-20f),
       out(std::size_t(rows) * cols, 1.0f);
-  GemmArgs g;
-  g.rows = rows;
-  g.cols = cols;
-  g.depth = depth;
-  g.a_row_stride = depth;
-  g.a_depth_stride = 1;
-  g.ldb = cols;
-  g.ldc = cols;
+  const GemmArgs g = product_shape(rows, cols, depth, false);
   const std::vector<float> gpu = cuda_gemm(g, a, b, {}, {}, out);
   GemmArgs hg = g;
   hg.a = a.data();
@@ -213,16 +220,56 @@ TEST_CASE("cuda column_sum, mse_backward, sum and adam are bit-identical to the 
   REQUIRE(count_bit_differences(dv.read(), v) == 0);
 }
 
-TEST_CASE("cuda transpose and gather_normalize move data exactly", "[cuda][kernels]") {
-  std::mt19937 rng(5);
-  for (auto [rows, cols] :
-       std::vector<std::pair<int, int>>{{128, 784}, {784, 128}, {1, 1}, {33, 70}}) {
-    std::vector<float> in = random_floats(rng, std::size_t(rows) * cols), out(in.size());
-    DeviceArray<float> din(in), dout(out);
-    cuda::transpose(din.ptr, rows, cols, dout.ptr, nullptr);
-    cpu::kernel_table(cpu::SimdArch::sse2).transpose(in.data(), rows, cols, out.data(), {0, rows});
-    REQUIRE(count_bit_differences(dout.read(), out) == 0);
+TEST_CASE("cuda's fused weight-gradient product is bit-identical to the CPU's", "[cuda][kernels]") {
+  REQUIRE(cpu_twin_fuses());
+  std::mt19937 rng(404);
+  for (auto [out, in, batch] :
+       std::vector<std::tuple<int, int, int>>{{128, 784, 256}, {784, 128, 96}, {37, 53, 19}}) {
+    const std::size_t weights = std::size_t(out) * in, n = weights + out;
+    std::vector<float> dz = random_floats(rng, std::size_t(batch) * out),
+                       h = random_floats(rng, std::size_t(batch) * in, 0.0f, 1.0f),
+                       w = random_floats(rng, n), m = random_floats(rng, n, -0.01f, 0.01f),
+                       v = random_floats(rng, n, 0.0f, 1e-4f), grads(n, -7.0f);
+    const float alpha = 0.0123f;
+    DeviceArray<float> ddz(dz), dh(h), dw(w), dm(m), dv(v), dgrads(grads),
+        dalpha(std::vector<float>{alpha});
+    GemmArgs g = product_shape(out, in, batch, true);
+    g.adam = true;
+    const auto adam_at = [](float* params, float* mm, float* vv, std::size_t offset,
+                            const float* a) {
+      return AdamArgs{params + offset, nullptr, mm + offset, vv + offset, a, 0.1f, 0.001f, 1e-7f};
+    };
+    GemmArgs dg = g;
+    dg.a = ddz.ptr;
+    dg.b = dh.ptr;
+    dg.c = dgrads.ptr;
+    dg.row_sums = dgrads.ptr + weights;
+    dg.adam_c = adam_at(dw.ptr, dm.ptr, dv.ptr, 0, dalpha.ptr);
+    dg.adam_rows = adam_at(dw.ptr, dm.ptr, dv.ptr, weights, dalpha.ptr);
+    cuda::gemm(dg, nullptr);
+
+    // The CPU twin's kernels one after another: product, column sums, Adam on each array.
+    GemmArgs hg = g;
+    hg.a = dz.data();
+    hg.b = h.data();
+    hg.c = grads.data();
+    cpu_fma_twin().gemm(hg, {0, out}, {0, in});
+    cpu_fma_twin().column_sum(dz.data(), batch, out, grads.data() + weights, {0, out});
+    AdamArgs aw = adam_at(w.data(), m.data(), v.data(), 0, &alpha),
+             ab = adam_at(w.data(), m.data(), v.data(), weights, &alpha);
+    aw.grads = grads.data();
+    ab.grads = grads.data() + weights;
+    cpu_fma_twin().adam(aw, 0, weights);
+    cpu_fma_twin().adam(ab, 0, std::size_t(out));
+    INFO(out << "x" << in << "x" << batch);
+    REQUIRE(count_bit_differences(dgrads.read(), grads) == 0);
+    REQUIRE(count_bit_differences(dw.read(), w) == 0);
+    REQUIRE(count_bit_differences(dm.read(), m) == 0);
+    REQUIRE(count_bit_differences(dv.read(), v) == 0);
   }
+}
+
+TEST_CASE("cuda gather_normalize moves data exactly", "[cuda][kernels]") {
   std::vector<std::uint8_t> images(300 * 784);
   for (std::size_t i = 0; i < images.size(); ++i) images[i] = std::uint8_t(i * 31 + i / 784);
   std::vector<std::uint32_t> rows = {299, 0, 17, 17, 150};
@@ -231,6 +278,7 @@ TEST_CASE("cuda transpose and gather_normalize move data exactly", "[cuda][kerne
   DeviceArray<std::uint32_t> drows(rows);
   DeviceArray<float> dout(out);
   cuda::gather_normalize(dimages.ptr, 784, drows.ptr, int(rows.size()), dout.ptr, nullptr);
-  cpu::gather_normalize(images.data(), 784, rows.data(), out.data(), {0, int(rows.size())});
+  cpu::kernel_table(cpu::SimdArch::sse2)
+      .gather_normalize(images.data(), 784, rows.data(), out.data(), {0, int(rows.size())});
   REQUIRE(count_bit_differences(dout.read(), out) == 0);
 }

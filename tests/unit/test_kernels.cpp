@@ -22,6 +22,7 @@ struct GemmCase {
   bool bias;
   Activation activation;
   bool mask;
+  bool transposed_b = false;  // B stored as [cols, depth] (a weight read as stored)
 };
 
 struct GemmData {
@@ -44,7 +45,8 @@ GemmData make_gemm(std::mt19937& rng, const GemmCase& c, std::vector<float>& out
   g.a_row_stride = c.transposed_a ? 1 : c.depth;
   g.a_depth_stride = c.transposed_a ? c.rows : 1;
   g.b = d.b.data();
-  g.ldb = c.cols;
+  g.b_transposed = c.transposed_b;
+  g.ldb = c.transposed_b ? c.depth : c.cols;
   g.c = out.data();
   g.ldc = c.cols;
   g.bias = c.bias ? d.bias.data() : nullptr;
@@ -60,7 +62,8 @@ void check_gemm_against_reference(const GemmArgs& g, const std::vector<float>& o
     for (int c = 0; c < g.cols; ++c) {
       double acc = 0, magnitude = 0;
       for (int p = 0; p < g.depth; ++p) {
-        double term = double(g.a[r * g.a_row_stride + p * g.a_depth_stride]) * g.b[p * g.ldb + c];
+        const float b = g.b_transposed ? g.b[c * g.ldb + p] : g.b[p * g.ldb + c];
+        double term = double(g.a[r * g.a_row_stride + p * g.a_depth_stride]) * b;
         acc += term;
         magnitude += std::fabs(term);
       }
@@ -83,8 +86,9 @@ std::vector<GemmCase> gemm_cases(std::mt19937& rng) {
   std::vector<GemmCase> cases = {
       // The model's exact shapes: forward, backward-data, weight-gradient, and the last batch
       // of 96.
-      {256, 128, 784, false, true, Activation::relu, false},
-      {96, 784, 128, false, true, Activation::relu, false},
+      {256, 128, 784, false, true, Activation::relu, false, true},
+      {96, 784, 128, false, true, Activation::relu, false, true},
+      {256, 128, 128, false, true, Activation::relu, false, true},
       {256, 128, 128, false, false, Activation::none, true},
       {128, 784, 256, true, false, Activation::none, false},
       {784, 128, 96, true, false, Activation::none, false},
@@ -95,7 +99,7 @@ std::vector<GemmCase> gemm_cases(std::mt19937& rng) {
     cases.push_back(
         {rows(rng), cols(rng), depth(rng), i % 3 == 0, i % 2 == 0,
          i % 5 == 0 ? Activation::sigmoid : (i % 2 ? Activation::relu : Activation::none),
-         i % 4 == 1});
+         i % 4 == 1, i % 3 == 1});
   }
   return cases;
 }
@@ -256,33 +260,22 @@ TEST_CASE("adam follows Keras' update", "[kernels]") {
   }
 }
 
-TEST_CASE("transpose and gather_normalize move data exactly", "[kernels]") {
-  std::mt19937 rng(8);
-  for (auto [rows, cols] : std::vector<std::pair<int, int>>{
-           {128, 784}, {1, 1}, {33, 70}, {784, 128}, {17, 9}, {8, 8}, {4, 12}}) {
-    for (SimdArch arch : {SimdArch::sse2, SimdArch::avx2, SimdArch::avx512}) {
-      if (!cpu_supports(arch)) continue;
-      std::vector<float> in = random_floats(rng, std::size_t(rows) * cols), out(in.size(), -7.0f);
-      // Split at an odd row so that register blocks and element edges meet inside the matrix.
-      const int split = rows / 2 | 1;
-      kernel_table(arch).transpose(in.data(), rows, cols, out.data(),
-                                   {0, split < rows ? split : rows});
-      if (split < rows)
-        kernel_table(arch).transpose(in.data(), rows, cols, out.data(), {split, rows});
-      for (int r = 0; r < rows; ++r) {
-        for (int c = 0; c < cols; ++c)
-          REQUIRE(out[std::size_t(c) * rows + r] == in[std::size_t(r) * cols + c]);
+TEST_CASE("gather_normalize gives byte / 255 exactly on every arch", "[kernels]") {
+  // Every byte value, widths with and without a ragged tail, rows repeated and out of order.
+  for (int width : {256, 784, 37, 15, 1}) {
+    std::vector<std::uint8_t> images(std::size_t(5) * width);
+    for (std::size_t i = 0; i < images.size(); ++i) images[i] = std::uint8_t(i * 7 + i / 256);
+    const std::vector<std::uint32_t> rows = {4, 0, 2, 2, 3};
+    for (SimdArch arch : supported_archs()) {
+      std::vector<float> out(rows.size() * width, -7.0f);
+      kernel_table(arch).gather_normalize(images.data(), width, rows.data(), out.data(), {0, 2});
+      kernel_table(arch).gather_normalize(images.data(), width, rows.data(), out.data(), {2, 5});
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        for (int k = 0; k < width; ++k) {
+          INFO(simd_arch_name(arch) << ", width " << width << ", row " << i << ", byte " << k);
+          REQUIRE(out[i * width + k] == float(images[rows[i] * width + k]) / 255.0f);
+        }
       }
-    }
-  }
-  std::vector<std::uint8_t> images(5 * 256);
-  for (std::size_t i = 0; i < images.size(); ++i) images[i] = std::uint8_t(i * 7 + i / 256);
-  const std::vector<std::uint32_t> rows = {4, 0, 2};
-  std::vector<float> out(3 * 256);
-  gather_normalize(images.data(), 256, rows.data(), out.data(), {0, 3});
-  for (int i = 0; i < 3; ++i) {
-    for (int k = 0; k < 256; ++k) {
-      REQUIRE(out[std::size_t(i) * 256 + k] == float(images[rows[i] * 256 + k]) / 255.0f);
     }
   }
 }
