@@ -53,6 +53,45 @@ inline Vec<Arch> madd(Vec<Arch> a, Vec<Arch> b, Vec<Arch> c) {
   }
 }
 
+// The GEMM tile's inner loop on raw registers, with nothing but always-inline intrinsics: the same
+// instructions as madd() and xsimd's loads, and inlined even into a function the sanitizers leave
+// out (gemm_tile under ASan), which would otherwise call each xsimd helper out of line.
+#define TRAINER_RAW_OP static inline __attribute__((always_inline))
+template <class Arch>
+struct RawOps;
+template <>
+struct RawOps<xsimd::sse2> {
+  using R = __m128;
+  TRAINER_RAW_OP R zero() { return _mm_setzero_ps(); }
+  TRAINER_RAW_OP R load(const float* p) { return _mm_loadu_ps(p); }
+  TRAINER_RAW_OP R broadcast(const float* p) { return _mm_set1_ps(*p); }
+  TRAINER_RAW_OP R madd(R a, R b, R c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }  // unfused
+  TRAINER_RAW_OP void store_aligned(float* p, R v) { _mm_store_ps(p, v); }
+};
+#if defined(__AVX2__)
+template <>
+struct RawOps<xsimd::fma3<xsimd::avx2>> {
+  using R = __m256;
+  TRAINER_RAW_OP R zero() { return _mm256_setzero_ps(); }
+  TRAINER_RAW_OP R load(const float* p) { return _mm256_loadu_ps(p); }
+  TRAINER_RAW_OP R broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+  TRAINER_RAW_OP R madd(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }
+  TRAINER_RAW_OP void store_aligned(float* p, R v) { _mm256_store_ps(p, v); }
+};
+#endif
+#if defined(__AVX512F__)
+template <>
+struct RawOps<xsimd::avx512bw> {
+  using R = __m512;
+  TRAINER_RAW_OP R zero() { return _mm512_setzero_ps(); }
+  TRAINER_RAW_OP R load(const float* p) { return _mm512_loadu_ps(p); }
+  TRAINER_RAW_OP R broadcast(const float* p) { return _mm512_set1_ps(*p); }
+  TRAINER_RAW_OP R madd(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
+  TRAINER_RAW_OP void store_aligned(float* p, R v) { _mm512_store_ps(p, v); }
+};
+#endif
+#undef TRAINER_RAW_OP
+
 template <class Arch>
 inline float madd_scalar(float a, float b, float c) {
   if constexpr (ArchTraits<Arch>::fused) {
