@@ -11,7 +11,7 @@
 
 // Under AddressSanitizer the tile's inner loop is not instrumented: a check on each of its 14 loads
 // per 24 multiply-adds made sanitizer runs of the model ~20x slower than release ones (the ASan
-// suite spent 10 of its minutes in two tests). touch_tile_operands reads, instrumented, the first
+// suite spent 15 of its minutes in two tests). touch_tile_operands reads, instrumented, the first
 // and last element of every row of A and of the B panel's first and last rows that the loop will
 // read, so that an operand range that runs out of its buffer is still reported, with its stack.
 #if defined(__SANITIZE_ADDRESS__)
