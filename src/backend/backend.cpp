@@ -36,6 +36,10 @@ const std::uint8_t* Backend::adopt_bytes(HostBytes&& host) {
   return device;
 }
 
+int host_threads(const BackendRequest& request) {
+  return request.threads > 0 ? request.threads : usable_cpu_count();
+}
+
 BackendChoice make_backend(const BackendRequest& request) {
   BackendChoice choice = make_backend_for(request);
   const CpuBudget cpus = usable_cpus();

@@ -81,6 +81,9 @@ struct BackendRequest {
   int threads = 0;  // CPU threads; 0: every usable core
 };
 
+// The host threads a request may use: --threads, else every usable core (util/system_info.h).
+int host_threads(const BackendRequest& request);
+
 struct BackendChoice {
   std::unique_ptr<Backend> backend;
   std::string note;     // why `automatic` chose the CPU in a CUDA build, else empty

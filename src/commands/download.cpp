@@ -8,6 +8,7 @@
 #include "data/catalog.h"
 #include "report/fetch_progress.h"
 #include "util/errors.h"
+#include "util/system_info.h"
 #include "util/text.h"
 
 namespace trainer {
@@ -46,7 +47,8 @@ void run_download(const DownloadConfig& config, std::ostream& out) {
     try {
       // Verified whole, held not at all: `download` reports the counts, it trains on nothing.
       const Dataset data = obtain_dataset(
-          {data_dir.path, dataset, config.data.fetch, false, DataNeeds{0, 0}}, reporter);
+          {data_dir.path, dataset, config.data.fetch, false, DataNeeds{0, 0}, usable_cpu_count()},
+          reporter);
       out << name << ": " << dataset->files.size() << " files verified in "
           << printable((data_dir.path / name).string()) << " (" << data.train_images.count
           << " training, " << data.test_images.count << " test images; data dir from "

@@ -136,9 +136,10 @@ void run_eval(const EvalConfig& config, std::ostream& out) {
   const int test_count = std::min(limit, spec->test_count);
 
   ConsoleFetchReporter reporter(out, std::cerr, stdout_is_terminal());
-  Dataset data = obtain_dataset({resolve_data_dir(config.data.data_dir).path, spec,
-                                 config.data.fetch, true, DataNeeds{0, test_count}},
-                                reporter);
+  Dataset data =
+      obtain_dataset({resolve_data_dir(config.data.data_dir).path, spec, config.data.fetch, true,
+                      DataNeeds{0, test_count}, host_threads(config.backend)},
+                     reporter);
   ModelShape shape = model.spec.shape;
   if (model.is_checkpoint) shape.input = data.test_images.pixels_per_image();
   if (shape.input != data.test_images.pixels_per_image()) {

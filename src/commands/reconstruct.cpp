@@ -90,9 +90,10 @@ void run_reconstruct(const ReconstructConfig& config, std::ostream& out) {
                      std::to_string(spec->test_count) + " test images");
   }
   ConsoleFetchReporter reporter(out, std::cerr, stdout_is_terminal());
-  Dataset data = obtain_dataset({resolve_data_dir(config.data.data_dir).path, spec,
-                                 config.data.fetch, true, DataNeeds{0, config.count}},
-                                reporter);
+  Dataset data =
+      obtain_dataset({resolve_data_dir(config.data.data_dir).path, spec, config.data.fetch, true,
+                      DataNeeds{0, config.count}, host_threads(config.backend)},
+                     reporter);
   ModelShape shape = saved.spec.shape;
   if (shape.input != data.test_images.pixels_per_image()) {
     throw RuntimeFailure(saved.file.string() + ": the model takes " + std::to_string(shape.input) +

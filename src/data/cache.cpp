@@ -10,6 +10,7 @@
 #include "util/atomic_file.h"
 #include "util/file_lock.h"
 #include "util/file_read.h"
+#include "util/system_info.h"
 #include "util/volumes.h"
 
 namespace trainer {
@@ -48,10 +49,11 @@ Cached check_cached(const std::filesystem::path& path, const CatalogFile& file,
 // reading would cost more memory than the whole run with --limit needs. Returns why it could not
 // be written ("" when it was, or need not be).
 std::string keep_decoded(const std::filesystem::path& dir, const CatalogDataset& dataset,
-                         const std::vector<std::string>& archives) {
+                         const std::vector<std::string>& archives, int threads) {
   std::error_code ec;
   if (!std::filesystem::exists(dir / ".lock", ec)) return "";
-  if (decoded_intact(dir, dataset)) return "";  // already there (another trainer, or `download`)
+  if (decoded_intact(dir, dataset, threads))
+    return "";  // already there (another trainer, or `download`)
   try {
     FileLock lock(dir / ".lock", [] {});
     remove_stale_temporaries(dir);
@@ -79,7 +81,7 @@ Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
   const std::filesystem::path dir = request.data_dir / dataset.name;
   std::vector<std::string> names;
   if (request.use_decoded) {
-    if (auto decoded = read_decoded(dir, dataset, request.needs))
+    if (auto decoded = read_decoded(dir, dataset, request.needs, request.threads))
       return make_dataset(dataset, std::move(*decoded), decoded_paths(dir, dataset));
   }
   // In a cache the trainer manages the archives are only verified here, and the images are then
@@ -134,14 +136,15 @@ Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
   }
   // A run passes over a decoded cache it cannot write (an optimisation); `download`, whose job
   // includes it (a pre-seeded volume), says so.
-  if (const std::string problem = keep_decoded(dir, dataset, names);
+  if (const std::string problem = keep_decoded(dir, dataset, names, request.threads);
       !problem.empty() && !request.use_decoded) {
     reporter.warning("the decoded cache was not written (" + problem +
                      "); the archives are verified, and runs decode them each time");
   }
   if (std::find(held.begin(), held.end(), false) != held.end()) {
-    if (auto decoded =
-            request.use_decoded ? read_decoded(dir, dataset, request.needs) : std::nullopt)
+    if (auto decoded = request.use_decoded
+                           ? read_decoded(dir, dataset, request.needs, request.threads)
+                           : std::nullopt)
       return make_dataset(dataset, std::move(*decoded), decoded_paths(dir, dataset));
     // No decoded cache after all (a full disk, say): the archives once more, keeping this time.
     for (std::size_t i = 0; i < dataset.files.size(); ++i) {
@@ -158,7 +161,7 @@ Dataset obtain_dataset(const DataRequest& request, FetchReporter& reporter) {
 }
 
 Dataset load_cached_dataset(const std::filesystem::path& data_dir, const CatalogDataset& dataset) {
-  DataRequest request{data_dir, &dataset, {}, true, {}};
+  DataRequest request{data_dir, &dataset, {}, true, {}, usable_cpu_count()};
   request.fetch.catalog_mirrors = false;
   request.fetch.offline = true;
   SilentReporter silent;

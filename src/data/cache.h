@@ -38,6 +38,7 @@ struct DataRequest {
   // verifies (and if need be fetches) the archives themselves.
   bool use_decoded = true;
   DataNeeds needs;  // every file is verified whole; only this much of it is kept
+  int threads = 1;  // how many threads may hash the decoded cache (the command's --threads)
 };
 
 // Verified files from the cache, fetching what is missing or corrupt. When everything is

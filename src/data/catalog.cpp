@@ -29,9 +29,13 @@ CatalogFile parse_file(const nlohmann::json& entry, const std::string& where) {
   file.content_size = entry.at("content_size").get<std::uint64_t>();
   if (!entry.at("content_sha256").is_null())
     file.content_sha256 = entry.at("content_sha256").get<std::string>();
+  if (entry.contains("content_piece_sha256") && !entry.at("content_piece_sha256").is_null())
+    file.content_piece_sha256 = entry.at("content_piece_sha256").get<std::string>();
   if (file.name.empty() || file.name.find('/') != std::string::npos || file.name[0] == '.')
     throw std::runtime_error(where + ": bad file name '" + file.name + "'");
-  if (!is_sha256_hex(file.sha256) || (file.content_sha256 && !is_sha256_hex(*file.content_sha256)))
+  if (!is_sha256_hex(file.sha256) ||
+      (file.content_sha256 && !is_sha256_hex(*file.content_sha256)) ||
+      (file.content_piece_sha256 && !is_sha256_hex(*file.content_piece_sha256)))
     throw std::runtime_error(where + ": SHA-256 must be 64 lowercase hex digits");
   if (file.size == 0 || file.content_size == 0)
     throw std::runtime_error(where + ": sizes must be positive");

@@ -1,6 +1,6 @@
 // The datasets trainer knows, from data/catalog.json (embedded at build time): per dataset the
 // image counts and sizes, the mirrors in the order they are tried, and per file the byte size and
-// SHA-256 of the archive and, where known, of its decompressed content.
+// SHA-256 of the archive and, where known, of its decompressed content (whole and piece hash).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +17,8 @@ struct CatalogFile {
   std::string sha256;                         // of the archive, lowercase hex
   std::uint64_t content_size = 0;             // decompressed IDX bytes
   std::optional<std::string> content_sha256;  // of the decompressed IDX bytes, when known
+  // Their piece hash (util/piece_hash.h), when known: what the decoded cache is checked against.
+  std::optional<std::string> content_piece_sha256;
 };
 
 struct CatalogDataset {

@@ -58,9 +58,10 @@ PreparedRun prepare_run(const TrainConfig& config, std::ostream& out) {
                      "\" ...)");
   }
 
-  Dataset data = obtain_dataset({resolve_data_dir(config.data.data_dir).path, spec,
-                                 config.data.fetch, true, DataNeeds{train_count, test_count}},
-                                reporter);
+  Dataset data =
+      obtain_dataset({resolve_data_dir(config.data.data_dir).path, spec, config.data.fetch, true,
+                      DataNeeds{train_count, test_count}, host_threads(config.backend)},
+                     reporter);
   run.lock = run.model_dir.lock_for_training();
   // Another trainer may have written checkpoints while the data loaded: look again only then (the
   // first look printed the warnings already).

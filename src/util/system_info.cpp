@@ -104,7 +104,8 @@ std::optional<double> cfs_quota_limit(const std::string& quota_us, const std::st
   return ratio(quota_us, period_us);
 }
 
-CpuBudget usable_cpus() {
+namespace {
+CpuBudget measure_usable_cpus() {
   CpuBudget budget;
   budget.count = affinity_cpu_count();
   if (const std::optional<double> limit = cgroup_cpu_limit()) {
@@ -116,6 +117,14 @@ CpuBudget usable_cpus() {
       budget.source = text;
     }
   }
+  return budget;
+}
+}  // namespace
+
+// Measured once: the backend, its thread pool and the data cache each ask, and the answer is
+// several /proc and cgroup files.
+CpuBudget usable_cpus() {
+  static const CpuBudget budget = measure_usable_cpus();
   return budget;
 }
 

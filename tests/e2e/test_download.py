@@ -1,5 +1,7 @@
 """The downloader against local servers (CI has no internet): HTTPS with a CA made here, request
 counting, broken servers, redirects, a CONNECT proxy, the offline mode and a corrupt cache."""
+import hashlib
+import json
 import os
 import pty
 import shutil
@@ -28,6 +30,13 @@ def archives(data_dir):
     return [f for f in cache_listing(data_dir) if f.endswith(".gz")]
 
 
+def piece_hash(data):
+    top = hashlib.sha256()
+    for at in range(0, len(data), 1 << 20):
+        top.update(hashlib.sha256(data[at:at + (1 << 20)]).digest())
+    return top.hexdigest()
+
+
 def decoded_cache_checks(checks, fixture, cache, tls, scratch):
     """The decoded IDX files kept beside the archives: equal to the gunzipped archives, used by later
     runs (even with the archives gone), replaced silently when damaged; `download` still checks the
@@ -41,6 +50,16 @@ def decoded_cache_checks(checks, fixture, cache, tls, scratch):
     same = all(gzip.open(os.path.join(folder, f)).read() == open(os.path.join(folder, f[:-3]), "rb").read()
                for f in FILES)
     checks.check(same, "each decoded file equals its gunzipped archive")
+    # decoded.json records each file's piece hash (SHA-256 over the SHA-256 of each 1 MiB piece),
+    # computed here apart, and equal to the one in the catalog compiled into the binary.
+    catalog = json.load(open(os.path.join(os.path.dirname(__file__), "..", "..", "data", "catalog.json")))
+    in_catalog = {f["name"][:-3]: f["content_piece_sha256"]
+                  for d in catalog["datasets"] if d["name"] == "fashion-mnist" for f in d["files"]}
+    index = json.load(open(os.path.join(folder, "decoded.json")))
+    pieces = {name: piece_hash(open(os.path.join(folder, name), "rb").read()) for name in decoded}
+    checks.check(index["format_version"] == 2 and
+                 all(index["files"][n]["piece_sha256"] == pieces[n] == in_catalog[n] for n in decoded),
+                 f"decoded.json holds the piece hashes, equal to hashlib's and the catalog's: {index}")
     offline = ["--dataset", "fashion-mnist", "--data-dir", cache, "--offline", "--epochs", "1", "--limit", "256",
                "--model-dir", os.path.join(scratch, "model-decoded")]
     aside = os.path.join(scratch, "aside")
@@ -60,6 +79,35 @@ def decoded_cache_checks(checks, fixture, cache, tls, scratch):
     result = run(offline + ["--fresh"])
     checks.check(result.returncode == 0 and result.stderr == "" and open(train, "rb").read() == good,
                  f"a damaged decoded file: the archives are used and it is rewritten {result.stderr.strip()}")
+    # The last piece is checked too, not only the first.
+    with open(train, "r+b") as f:
+        f.seek(len(good) - 1)
+        f.write(bytes([good[-1] ^ 1]))
+    result = run(offline + ["--fresh"])
+    checks.check(result.returncode == 0 and result.stderr == "" and open(train, "rb").read() == good,
+                 f"the last byte damaged: the archives are used and it is rewritten {result.stderr.strip()}")
+    # A consistent forgery (other images, and an index that records their piece hashes) is refused
+    # by the catalog's piece hash, not trusted because decoded.json agrees with the file.
+    forged = bytearray(good)
+    forged[16:16 + 784] = bytes(784)
+    with open(train, "wb") as f:
+        f.write(forged)
+    index_path = os.path.join(folder, "decoded.json")
+    index = json.load(open(index_path))
+    index["files"]["train-images-idx3-ubyte"]["piece_sha256"] = piece_hash(bytes(forged))
+    json.dump(index, open(index_path, "w"))
+    result = run(offline + ["--fresh"])
+    checks.check(result.returncode == 0 and result.stderr == "" and open(train, "rb").read() == good,
+                 f"a forged file with a matching index: refused by the catalog, rewritten {result.stderr.strip()}")
+    # An index of the first format (whole-file SHA-256, checked on one thread) is passed over and
+    # written again in this one.
+    json.dump({"format_version": 1,
+               "files": {n: {"sha256": hashlib.sha256(open(os.path.join(folder, n), "rb").read()).hexdigest(),
+                             "from": n + ".gz"} for n in decoded}}, open(index_path, "w"))
+    result = run(offline + ["--fresh"])
+    checks.check(result.returncode == 0 and result.stderr == "" and
+                 json.load(open(index_path))["format_version"] == 2,
+                 f"a format-1 decoded.json is rewritten as format 2: {result.stderr.strip()}")
     os.remove(os.path.join(folder, FILES[0]))
     before = fixture.total_requests()
     result = run(["download", "--dataset", "fashion-mnist", "--data-dir", cache, "--mirror", fixture.url("data"),

@@ -73,7 +73,12 @@ TEST_CASE("the embedded catalog is complete", "[verify]") {
     CHECK(dataset.file("train_images").content_size ==
           16u + std::uint64_t(dataset.train_count) * dataset.rows * dataset.cols);
     CHECK(dataset.file("test_labels").content_size == 8u + std::uint64_t(dataset.test_count));
+    // Both content hashes or neither: the piece hash anchors the decoded cache to the catalog.
+    for (const CatalogFile& file : dataset.files)
+      CHECK(file.content_sha256.has_value() == file.content_piece_sha256.has_value());
   }
+  CHECK(fashion.file("train_images").content_piece_sha256 ==
+        "1d4e2745be69d67cd3ab9f71a0f02a57660c31693fbebd791752bc686197426d");
   CHECK(find_dataset("cifar10") == nullptr);
 }
 
@@ -97,6 +102,20 @@ TEST_CASE("a malformed catalog is refused", "[verify]") {
   CHECK_THROWS_WITH(parse_catalog(catalog_with(std::string(64, 'A'), "https://m/")),
                     Catch::Contains("64 lowercase hex"));
   CHECK_THROWS_WITH(parse_catalog(catalog_with(hash, "https://m")), Catch::Contains("end in '/'"));
+  // The content piece hash is optional, and checked like the others where given.
+  std::string with_piece = catalog_with(hash, "https://m/");
+  const std::string null_content = R"("content_sha256": null)";
+  for (std::size_t at = with_piece.find(null_content); at != std::string::npos;
+       at = with_piece.find(null_content, at + 1))
+    with_piece.insert(at + null_content.size(), R"(, "content_piece_sha256": "PIECE")");
+  auto with_piece_hash = [&](const std::string& piece) {
+    std::string text = with_piece;
+    for (std::size_t at = text.find("PIECE"); at != std::string::npos; at = text.find("PIECE"))
+      text.replace(at, 5, piece);
+    return text;
+  };
+  CHECK(parse_catalog(with_piece_hash(hash)).at(0).files.at(2).content_piece_sha256 == hash);
+  CHECK_THROWS_WITH(parse_catalog(with_piece_hash("abc")), Catch::Contains("64 lowercase hex"));
 }
 
 TEST_CASE("an archive verifies by its own hash or by its content's", "[verify]") {
