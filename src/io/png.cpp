@@ -31,19 +31,24 @@ std::string encode_png(const GrayImage& image) {
   std::string header;
   put_be32(header, std::uint32_t(image.width));
   put_be32(header, std::uint32_t(image.height));
-  header += std::string("\x08\x00\x00\x00\x00", 5);  // depth 8, gray, deflate, no filter/interlace
-  // Each row is preceded by its filter type, 0 (none).
+  header += std::string("\x08\x00\x00\x00\x00", 5);  // depth 8, gray, deflate, filter method 0, no interlace
+  // Each row is preceded by its filter type: the first 0 (none), the others 2 (up: each byte minus
+  // the one above it). The grids are enlarged 4x, so 3 rows in 4 become zeros: at zlib level 6
+  // that is smaller than unfiltered rows at level 9 (15.1 against 15.6 KB for the training grid)
+  // and 6 times faster (1.8 against 11.5 ms, bench/RESULTS.md).
   std::string raw;
   raw.reserve(image.pixels.size() + std::size_t(image.height));
-  for (int y = 0; y < image.height; ++y) {
-    raw.push_back('\0');
-    raw.append(reinterpret_cast<const char*>(image.pixels.data()) + std::size_t(y) * image.width,
-               std::size_t(image.width));
+  const std::size_t width = std::size_t(image.width);
+  for (std::size_t y = 0; y < std::size_t(image.height); ++y) {
+    const std::uint8_t* row = image.pixels.data() + y * width;
+    raw.push_back(y == 0 ? '\0' : '\2');
+    for (std::size_t x = 0; x < width; ++x)
+      raw.push_back(char(y == 0 ? row[x] : std::uint8_t(row[x] - row[x - width])));
   }
   uLongf compressed_size = compressBound(uLong(raw.size()));
   std::string compressed(compressed_size, '\0');
   if (compress2(reinterpret_cast<Bytef*>(compressed.data()), &compressed_size,
-                reinterpret_cast<const Bytef*>(raw.data()), uLong(raw.size()), 9) != Z_OK)
+                reinterpret_cast<const Bytef*>(raw.data()), uLong(raw.size()), 6) != Z_OK)
     throw std::runtime_error("encode_png: zlib could not compress the image");
   compressed.resize(compressed_size);
   std::string out("\x89PNG\r\n\x1a\n", 8);
