@@ -2,19 +2,36 @@
 
 #include <immintrin.h>
 
+#include <exception>
+
 #include "util/system_info.h"
 
 namespace trainer {
 
 struct ThreadPool::Job {
+  Job(const std::function<void(int)>* job_task, int job_count) : task(job_task), count(job_count) {}
   const std::function<void(int)>* task;
   int count;
   std::atomic<int> next{0};
   std::atomic<int> done{0};
+  // A task that throws on a worker (std::bad_alloc for a packing buffer, say) must not end the
+  // process in std::terminate: the first exception is kept, the tasks not yet begun are skipped,
+  // and run() rethrows it on the calling thread once every thread has left the job.
+  std::atomic<bool> failed{false};
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
 
   void run_tasks() {
     for (int i = next.fetch_add(1); i < count; i = next.fetch_add(1)) {
-      (*task)(i);
+      if (!failed.load(std::memory_order_relaxed)) {
+        try {
+          (*task)(i);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(failure_mutex);
+          if (!failure) failure = std::current_exception();
+          failed = true;
+        }
+      }
       done.fetch_add(1, std::memory_order_release);
     }
   }
@@ -77,7 +94,7 @@ void ThreadPool::run(int count, const std::function<void(int)>& task) {
     for (int i = 0; i < count; ++i) task(i);
     return;
   }
-  Job job{&task, count};
+  Job job(&task, count);
   job_.store(&job);
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -89,6 +106,7 @@ void ThreadPool::run(int count, const std::function<void(int)>& task) {
   wait_until([&] { return job.done.load(std::memory_order_acquire) >= count; }, spin_limit_);
   job_.store(nullptr);
   wait_until([&] { return active_workers_.load() == 0; }, spin_limit_);
+  if (job.failure) std::rethrow_exception(job.failure);
 }
 
 }  // namespace trainer

@@ -22,6 +22,8 @@ class ThreadPool {
 
   int size() const { return int(workers_.size()) + 1; }
   // Runs task(0) ... task(count-1) on the pool and the calling thread; returns when all are done.
+  // If tasks throw, the first exception is rethrown here once all threads have left the job (the
+  // tasks not yet begun by then are skipped); the pool stays usable.
   void run(int count, const std::function<void(int)>& task);
 
  private:

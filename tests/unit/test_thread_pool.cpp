@@ -6,6 +6,8 @@
 #include <atomic>
 #include <memory>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "backend/cpu_backend.h"
@@ -37,6 +39,30 @@ TEST_CASE("thread pool: plain writes made by tasks are visible when run returns"
         cells[i] = round * i;
     });
     for (std::size_t i = 0; i < cells.size(); ++i) REQUIRE(cells[i] == round * i);
+  }
+}
+
+TEST_CASE("thread pool: a task that throws, on any thread, reaches the caller", "[thread_pool]") {
+  for (int threads : {1, 2, 4}) {
+    ThreadPool pool(threads);
+    for (int round = 0; round < 300; ++round) {
+      const int count = 1 + round % 17;
+      const int throwing = round % count;  // the last one, the first one, or any between
+      std::atomic<int> ran{0};
+      CHECK_THROWS_WITH(pool.run(count,
+                                 [&](int i) {
+                                   ran.fetch_add(1);
+                                   if (i == throwing || round % 5 == 0)
+                                     throw std::runtime_error("task " + std::to_string(i));
+                                 }),
+                        Catch::StartsWith("task "));
+      CHECK(ran.load() >= 1);
+      CHECK(ran.load() <= count);
+      // The pool is whole afterwards: the next job runs every task once.
+      std::atomic<int> total{0};
+      pool.run(count, [&](int i) { total.fetch_add(i + 1); });
+      REQUIRE(total.load() == count * (count + 1) / 2);
+    }
   }
 }
 
