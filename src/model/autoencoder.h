@@ -57,7 +57,8 @@ class Autoencoder {
 
  private:
   void forward(const DeviceImages& images, const std::uint32_t* rows, int batch);
-  void forward_rows(const DeviceImages& images, const std::uint32_t* rows, int begin, int end);
+  void forward_rows(const DeviceImages& images, const std::uint32_t* rows, int begin, int end,
+                    const float* loss_scale);
   // Forward, loss, gradients; with `alpha`, each layer's Adam step fused into its weight gradient.
   void backward(const DeviceImages& images, const std::uint32_t* rows, int batch, float* sse_slot,
                 const float* alpha);

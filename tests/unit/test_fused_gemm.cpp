@@ -132,3 +132,67 @@ TEST_CASE("row sums need A stored transposed", "[kernels]") {
   g.row_sums = sums.data();
   REQUIRE_THROWS_AS(backend.gemm(g), std::logic_error);
 }
+
+TEST_CASE("a product with the loss gradient in its epilogue equals gemm and mse_backward apart",
+          "[kernels][determinism]") {
+  // The output layer's shapes (batch x 784 from 128), ragged ones, and every output activation.
+  const std::vector<Layer> layers = {{784, 128, 256}, {784, 128, 85}, {53, 37, 19}, {3, 5, 1}};
+  for (cpu::SimdArch arch : supported_archs()) {
+    const cpu::KernelTable& k = cpu::kernel_table(arch);
+    std::mt19937 rng(47);
+    for (const Layer& l : layers) {
+      for (Activation activation : {Activation::sigmoid, Activation::relu, Activation::none}) {
+        const std::size_t outputs = std::size_t(l.batch) * l.out;
+        // h [batch, in], W [out, in] as stored, the target x [batch, out] of pixels in [0, 1].
+        const std::vector<float> h = random_floats(rng, std::size_t(l.batch) * l.in),
+                                 w = random_floats(rng, std::size_t(l.out) * l.in, -0.5f, 0.5f),
+                                 bias = random_floats(rng, std::size_t(l.out), -0.1f, 0.1f),
+                                 x = random_floats(rng, outputs, 0.0f, 1.0f);
+        GemmArgs g;
+        g.rows = l.batch;
+        g.cols = l.out;
+        g.depth = l.in;
+        g.a = h.data();
+        g.a_row_stride = l.in;
+        g.a_depth_stride = 1;
+        g.b = w.data();
+        g.b_transposed = true;
+        g.ldb = l.in;
+        g.ldc = l.out;
+        g.bias = bias.data();
+        g.activation = activation;
+        const float scale = 2.0f / float(l.batch * l.out);
+
+        std::vector<float> y_apart(outputs, -7.0f), dz_apart(outputs, -7.0f);
+        GemmArgs ga = g;
+        ga.c = y_apart.data();
+        k.gemm(ga, {0, l.batch}, {0, l.out});
+        MseArgs mse;
+        mse.rows = l.batch;
+        mse.cols = l.out;
+        mse.y = y_apart.data();
+        mse.x = x.data();
+        mse.dz = dz_apart.data();
+        mse.scale = scale;
+        mse.activation = activation;
+        k.mse_backward(mse, {0, l.out});
+
+        for (int threads : {1, 2, 3}) {
+          INFO(cpu::simd_arch_name(arch)
+               << ", " << l.batch << "x" << l.out << "x" << l.in << ", activation "
+               << int(activation) << ", " << threads << " threads");
+          CpuBackend backend(arch, threads, "");
+          std::vector<float> y(outputs, -7.0f), dz(outputs, -7.0f);
+          GemmArgs gf = g;
+          gf.c = y.data();
+          gf.loss_x = x.data();
+          gf.loss_dz = dz.data();
+          gf.loss_scale = scale;
+          backend.gemm(gf);
+          REQUIRE(count_bit_differences(y, y_apart) == 0);
+          REQUIRE(count_bit_differences(dz, dz_apart) == 0);
+        }
+      }
+    }
+  }
+}
