@@ -35,10 +35,6 @@ struct AdamArgs {
 //  - with `adam`, an Adam step taking C as the gradient of adam_c (element (r, c) at r*ldc + c of
 //    its params, m and v) and row_sums as the gradient of adam_rows (element r); their `grads`
 //    fields are ignored. C and row_sums are still written.
-// Fused into the epilogue, after it, with `loss_dz` (the output layer of a training step): the
-// gradient of the mean squared error against loss_x through the activation, from y = C(r, c) as
-// stored: d = y - x;  dz = act'(y) * (d * loss_scale)  (MseArgs' dz, the same operations in the
-// same order), x = loss_x[r*ldc + c], written to loss_dz[r*ldc + c].
 struct GemmArgs {
   int rows = 0, cols = 0, depth = 0;
   const float* a = nullptr;
@@ -56,9 +52,6 @@ struct GemmArgs {
   float* row_sums = nullptr;
   bool adam = false;
   AdamArgs adam_c, adam_rows;
-  const float* loss_x = nullptr;
-  float* loss_dz = nullptr;
-  float loss_scale = 0;
 };
 
 // Mean squared error against the target and its gradient through the output activation:

@@ -30,7 +30,6 @@ MUTATIONS = [
      "static_cast<std::ptrdiff_t>(p) * g.ldb + c", 0),
     ("gemm: fused Adam of the biases left out", "gemm.cu",
      "  adam(biases, static_cast<std::size_t>(args.rows), stream);", "", 0),
-    ("gemm: fused loss gradient left out", "gemm.cu", "    mse_backward(loss, stream);", "", 0),
     ("gemm: A tile reads one past depth", "gemm.cu", "(r < g.rows && p < g.depth)", "(r < g.rows && p <= g.depth)", 0),
     ("gemm: B tile reads one past cols", "gemm.cu", "(p < g.depth && c < g.cols)", "(p < g.depth && c <= g.cols)", 0),
     ("column_sum: bound off by one", "column_sum.cu", "if (c >= cols) return;", "if (c > cols) return;", 0),

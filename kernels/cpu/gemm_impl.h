@@ -6,7 +6,6 @@
 #pragma once
 
 #include "kernels/cpu/kernels.h"
-#include "kernels/cpu/mse_impl.h"
 #include "kernels/cpu/simd_ops.h"
 #include "kernels/cpu/transpose_impl.h"
 
@@ -69,22 +68,6 @@ inline float gemm_epilogue_scalar(float acc, const GemmArgs& g, int r, int c) {
   return z;
 }
 
-// The MSE output gradient of C(r, c) .. C(r, c+W-1) as stored (GemmArgs' loss_dz): the
-// operations of mse_backward's dz, on the values it would read.
-template <class Arch>
-inline void gemm_loss_gradient(Vec<Arch> y, const GemmArgs& g, int r, int c) {
-  using V = Vec<Arch>;
-  const std::ptrdiff_t at = std::ptrdiff_t(r) * g.ldc + c;
-  const V d = y - V::load_unaligned(g.loss_x + at);
-  activation_backward<Arch>(y, d * V(g.loss_scale), g.activation).store_unaligned(g.loss_dz + at);
-}
-
-inline void gemm_loss_gradient_scalar(float y, const GemmArgs& g, int r, int c) {
-  const std::ptrdiff_t at = std::ptrdiff_t(r) * g.ldc + c;
-  const float d = y - g.loss_x[at];
-  g.loss_dz[at] = activation_backward_scalar(y, d * g.loss_scale, g.activation);
-}
-
 template <class Arch>
 inline void gemm_store(Vec<Arch> acc, const GemmArgs& g, int r, int c) {
   using V = Vec<Arch>;
@@ -95,7 +78,6 @@ inline void gemm_store(Vec<Arch> acc, const GemmArgs& g, int r, int c) {
     acc.store_aligned(lanes);
     for (std::size_t i = 0; i < V::size; ++i)
       out[i] = gemm_epilogue_scalar(lanes[i], g, r, c + int(i));
-    if (g.loss_dz) gemm_loss_gradient<Arch>(V::load_unaligned(out), g, r, c);
     return;
   }
   V z = g.bias ? acc + V::load_unaligned(g.bias + c) : acc;
@@ -105,7 +87,6 @@ inline void gemm_store(Vec<Arch> acc, const GemmArgs& g, int r, int c) {
     z = xsimd::select(mask > V(0.0f), z, V(0.0f));
   }
   z.store_unaligned(out);
-  if (g.loss_dz) gemm_loss_gradient<Arch>(z, g, r, c);
 }
 
 // Stores a finished tile, epilogue applied; kept out of line (see gemm_tile).
@@ -232,11 +213,7 @@ void gemm(const GemmArgs& g, Range rows, Range cols) {
   }
   for (; c + W <= cols.end; c += W) gemm_column_panel<Arch, 1>(g, rows, c);
   for (; c < cols.end; ++c) {
-    for (int r = rows.begin; r < rows.end; ++r) {
-      const float y = gemm_element<Arch>(g, r, c);
-      g.c[r * g.ldc + c] = y;
-      if (g.loss_dz) gemm_loss_gradient_scalar(y, g, r, c);
-    }
+    for (int r = rows.begin; r < rows.end; ++r) g.c[r * g.ldc + c] = gemm_element<Arch>(g, r, c);
   }
 }
 

@@ -92,22 +92,11 @@ void gemm(const GemmArgs& args, cudaStream_t stream) {
   // on the same stream: the same per-element operations as the CPU's fused loop, in the same order.
   if (args.row_sums && (args.a_row_stride != 1 || args.a_depth_stride != args.rows))
     throw std::logic_error("gemm: row sums need A stored as [depth, rows]");
-  if ((args.adam || args.loss_dz) && args.ldc != args.cols)
-    throw std::logic_error("gemm: a fused Adam step or loss gradient needs C without padding");
+  if (args.adam && args.ldc != args.cols)
+    throw std::logic_error("gemm: a fused Adam step needs C without padding");
   const dim3 grid((args.cols + BN - 1) / BN, (args.rows + BM - 1) / BM);
   gemm_kernel<<<grid, kThreads, 0, stream>>>(args);
   CUDA_CHECK_LAUNCH();
-  if (args.loss_dz) {
-    MseArgs loss;  // the output gradient from C as stored, as the CPU's epilogue computes it
-    loss.rows = args.rows;
-    loss.cols = args.cols;
-    loss.y = args.c;
-    loss.x = args.loss_x;
-    loss.dz = args.loss_dz;
-    loss.scale = args.loss_scale;
-    loss.activation = args.activation;
-    mse_backward(loss, stream);
-  }
   // Row r of A is column r of the stored [depth, rows] matrix.
   if (args.row_sums) column_sum(args.a, args.depth, args.rows, args.row_sums, stream);
   if (!args.adam) return;

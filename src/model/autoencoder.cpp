@@ -57,15 +57,13 @@ std::vector<float> Autoencoder::download_gradients() const {
 }
 
 void Autoencoder::forward(const DeviceImages& images, const std::uint32_t* rows, int batch) {
-  backend_.for_row_chunks(
-      batch, [&](int begin, int end) { forward_rows(images, rows, begin, end, nullptr); });
+  backend_.for_row_chunks(batch,
+                          [&](int begin, int end) { forward_rows(images, rows, begin, end); });
 }
 
 // Rows [begin, end) of the batch through every layer: each row needs only its own activations.
-// With `loss_scale`, the output layer's product also writes the loss's output gradient into
-// deltas_.back() (GemmArgs' loss_dz), scaled by it.
 void Autoencoder::forward_rows(const DeviceImages& images, const std::uint32_t* rows, int begin,
-                               int end, const float* loss_scale) {
+                               int end) {
   const int n = end - begin;
   backend_.gather_normalize(images.pixels, images.width, rows + begin, n,
                             activations_[0] + std::ptrdiff_t(begin) * layout_.shape.input);
@@ -79,11 +77,6 @@ void Autoencoder::forward_rows(const DeviceImages& images, const std::uint32_t* 
     g.ldb = layer.in;
     g.bias = param(layer.bias_offset);
     g.activation = layer.activation;
-    if (loss_scale && l + 1 == layout_.layers.size()) {
-      g.loss_x = activations_[0] + std::ptrdiff_t(begin) * layout_.shape.input;
-      g.loss_dz = deltas_[l] + std::ptrdiff_t(begin) * layer.out;
-      g.loss_scale = *loss_scale;
-    }
     backend_.gemm(g);
   }
 }
@@ -98,11 +91,10 @@ void Autoencoder::compute_gradients(const DeviceImages& images, const std::uint3
   backward(images, rows, batch, sse_slot, nullptr);
 }
 
-// A step in two parts. Per row: forward, the output gradient (in the output layer's epilogue),
-// and every backward-data product (dZ[l-1] = (dZ[l] · W) ⊙ [h[l] > 0], hidden layers are ReLU),
-// with each W as the forward pass used it. Then the reductions over the batch, independent of each
-// other: the loss's column sums and each layer's weight gradient, bias gradient and, with `alpha`,
-// Adam step.
+// A step in two parts. Per row: forward, the output gradient, and every backward-data product
+// (dZ[l-1] = (dZ[l] · W) ⊙ [h[l] > 0], hidden layers are ReLU), with each W as the forward pass
+// used it. Then the reductions over the batch, independent of each other: the loss's column sums
+// and each layer's weight gradient, bias gradient and, with `alpha`, Adam step.
 void Autoencoder::backward(const DeviceImages& images, const std::uint32_t* rows, int batch,
                            float* sse_slot, const float* alpha) {
   const int input = layout_.shape.input;
@@ -113,7 +105,13 @@ void Autoencoder::backward(const DeviceImages& images, const std::uint32_t* rows
   mse.activation = layout_.layers[last].activation;
 
   backend_.for_row_chunks(batch, [&](int begin, int end) {
-    forward_rows(images, rows, begin, end, &mse.scale);  // with the output gradient
+    forward_rows(images, rows, begin, end);
+    MseArgs gradient = mse;
+    gradient.rows = end - begin;
+    gradient.y = activations_[last + 1] + std::ptrdiff_t(begin) * input;
+    gradient.x = activations_[0] + std::ptrdiff_t(begin) * input;
+    gradient.dz = deltas_[last] + std::ptrdiff_t(begin) * input;
+    backend_.mse_backward(gradient);
     for (std::size_t l = last; l > 0; --l) {
       const DenseLayer& layer = layout_.layers[l];
       GemmArgs dx =

@@ -57,8 +57,7 @@ class Autoencoder {
 
  private:
   void forward(const DeviceImages& images, const std::uint32_t* rows, int batch);
-  void forward_rows(const DeviceImages& images, const std::uint32_t* rows, int begin, int end,
-                    const float* loss_scale);
+  void forward_rows(const DeviceImages& images, const std::uint32_t* rows, int begin, int end);
   // Forward, loss, gradients; with `alpha`, each layer's Adam step fused into its weight gradient.
   void backward(const DeviceImages& images, const std::uint32_t* rows, int batch, float* sse_slot,
                 const float* alpha);

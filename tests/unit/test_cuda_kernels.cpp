@@ -269,48 +269,6 @@ TEST_CASE("cuda's fused weight-gradient product is bit-identical to the CPU's", 
   }
 }
 
-TEST_CASE("cuda's product with the loss gradient in its epilogue is bit-identical to the CPU's",
-          "[cuda][kernels]") {
-  REQUIRE(cpu_twin_fuses());
-  std::mt19937 rng(505);
-  for (auto [batch, out, in] :
-       std::vector<std::tuple<int, int, int>>{{256, 784, 128}, {85, 784, 128}, {19, 53, 37}}) {
-    for (Activation activation : {Activation::sigmoid, Activation::relu, Activation::none}) {
-      const std::size_t outputs = std::size_t(batch) * out;
-      const std::vector<float> h = random_floats(rng, std::size_t(batch) * in),
-                               w = random_floats(rng, std::size_t(out) * in, -0.5f, 0.5f),
-                               bias = random_floats(rng, std::size_t(out), -0.1f, 0.1f),
-                               x = random_floats(rng, outputs, 0.0f, 1.0f);
-      std::vector<float> y(outputs, -7.0f), dz(outputs, -7.0f);
-      GemmArgs g = product_shape(batch, out, in, false);
-      g.b_transposed = true;  // the output layer's W [out, in] as stored
-      g.ldb = in;
-      g.activation = activation;
-      g.loss_scale = 2.0f / float(outputs);
-      DeviceArray<float> dh(h), dw(w), dbias(bias), dx(x), dy(y), ddz(dz);
-      GemmArgs dg = g;
-      dg.a = dh.ptr;
-      dg.b = dw.ptr;
-      dg.bias = dbias.ptr;
-      dg.c = dy.ptr;
-      dg.loss_x = dx.ptr;
-      dg.loss_dz = ddz.ptr;
-      cuda::gemm(dg, nullptr);
-      GemmArgs hg = g;
-      hg.a = h.data();
-      hg.b = w.data();
-      hg.bias = bias.data();
-      hg.c = y.data();
-      hg.loss_x = x.data();
-      hg.loss_dz = dz.data();
-      cpu_fma_twin().gemm(hg, {0, batch}, {0, out});
-      INFO(batch << "x" << out << "x" << in << ", activation " << int(activation));
-      REQUIRE(count_bit_differences(dy.read(), y) == 0);
-      REQUIRE(count_bit_differences(ddz.read(), dz) == 0);
-    }
-  }
-}
-
 TEST_CASE("cuda gather_normalize moves data exactly", "[cuda][kernels]") {
   std::vector<std::uint8_t> images(300 * 784);
   for (std::size_t i = 0; i < images.size(); ++i) images[i] = std::uint8_t(i * 31 + i / 784);
