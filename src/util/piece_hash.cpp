@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "util/errors.h"
