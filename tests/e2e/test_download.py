@@ -333,7 +333,8 @@ def main():
     env = dict(os.environ, **tls)
     runs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for _ in range(2)]
     codes = [p.wait(timeout=300) for p in runs]
-    checks.check(codes == [0, 0], f"two concurrent downloads both succeed: {codes}")
+    errors = [p.stderr.read().decode(errors="replace").strip() for p in runs]
+    checks.check(codes == [0, 0], f"two concurrent downloads both succeed: {codes} {errors}")
     checks.check(fixture.total_requests() - before == 4, "the lock makes them fetch each file once")
     checks.check(len(archives(cache)) == 4 and not any(".tmp." in f for f in cache_listing(cache)),
                  f"no temporary left behind: {cache_listing(cache)}")
