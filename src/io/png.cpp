@@ -31,7 +31,8 @@ std::string encode_png(const GrayImage& image) {
   std::string header;
   put_be32(header, std::uint32_t(image.width));
   put_be32(header, std::uint32_t(image.height));
-  header += std::string("\x08\x00\x00\x00\x00", 5);  // depth 8, gray, deflate, filter method 0, no interlace
+  // depth 8, gray, deflate, filter method 0, no interlace
+  header += std::string("\x08\x00\x00\x00\x00", 5);
   // Each row is preceded by its filter type: the first 0 (none), the others 2 (up: each byte minus
   // the one above it). The grids are enlarged 4x, so 3 rows in 4 become zeros: at zlib level 6
   // that is smaller than unfiltered rows at level 9 (15.1 against 15.6 KB for the training grid)
