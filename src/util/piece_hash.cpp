@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "util/errors.h"
+#include "util/system_info.h"
 
 namespace trainer {
 
@@ -93,8 +94,11 @@ std::vector<std::string> piece_hashes(const std::vector<FileToHash>& files, int 
       failed = true;
     }
   };
-  const int helpers =
-      int(std::min<std::size_t>(std::size_t(std::max(threads, 1)), pieces.size())) - 1;
+  // Threads of its own rather than util/thread_pool: each needs its own read buffer, for this one
+  // call, and a thread that cannot be had only makes the check slower. More threads than cores
+  // (--threads above the machine's) would only take turns.
+  const int useful = std::min(std::max(threads, 1), usable_cpu_count());
+  const int helpers = int(std::min<std::size_t>(std::size_t(useful), pieces.size())) - 1;
   std::vector<std::thread> started;
   for (int i = 0; i < helpers; ++i) {
     try {

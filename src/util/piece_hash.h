@@ -37,7 +37,7 @@ struct FileToHash {
 };
 
 // The piece hash of each file, their pieces read (pread, one 1 MiB buffer per thread) and hashed
-// on up to `threads` threads, this one included. Throws RuntimeFailure "<name>: <cause>" when a
+// on up to `threads` threads (at most the usable cores), this one included. Throws RuntimeFailure "<name>: <cause>" when a
 // file cannot be read or ends before `size`.
 std::vector<std::string> piece_hashes(const std::vector<FileToHash>& files, int threads);
 
