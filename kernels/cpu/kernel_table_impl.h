@@ -13,8 +13,8 @@ namespace {
 
 template <class Arch>
 KernelTable make_kernel_table(SimdArch arch) {
-  return KernelTable{arch,        &gemm<Arch>,     &column_sum<Arch>,      &mse_backward<Arch>,
-                     &adam<Arch>, &fma_peak<Arch>, &gather_normalize<Arch>};
+  return KernelTable{arch,        &gemm<Arch>,       &column_sum<Arch>, &mse_backward<Arch>,
+                     &adam<Arch>, &adam_block<Arch>, &fma_peak<Arch>,   &gather_normalize<Arch>};
 }
 
 }  // namespace

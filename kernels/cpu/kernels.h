@@ -29,6 +29,8 @@ struct KernelTable {
   void (*column_sum)(const float* x, int rows, std::ptrdiff_t ld, float* out, Range cols);
   void (*mse_backward)(const MseArgs& args, Range cols);
   void (*adam)(const AdamArgs& args, std::size_t begin, std::size_t end);
+  // adam over columns `cols` of rows `rows` of a [*, ld] parameter matrix, set up once.
+  void (*adam_block)(const AdamArgs& args, Range rows, Range cols, std::ptrdiff_t ld);
   // Benchmark only: `iterations` rounds of register-resident madds; returns the flops done.
   std::int64_t (*fma_peak)(std::int64_t iterations, float* sink);
   // out[i, :] = images[rows[i], :] / 255 as float32 (IEEE division, exactly what CUDA computes),

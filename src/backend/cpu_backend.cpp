@@ -178,13 +178,7 @@ void CpuBackend::gemm(const GemmArgs& args) {
     if (args.row_sums && first_column_block)
       kernels.column_sum(args.a, args.depth, args.a_depth_stride, args.row_sums, rows);
     if (!args.adam) return;
-    if (cols.begin == 0 && cols.end == args.ldc) {  // whole rows: one contiguous range
-      kernels.adam(weights, std::size_t(rows.begin) * args.ldc, std::size_t(rows.end) * args.ldc);
-    } else {
-      for (int r = rows.begin; r < rows.end; ++r)
-        kernels.adam(weights, std::size_t(r) * args.ldc + cols.begin,
-                     std::size_t(r) * args.ldc + cols.end);
-    }
+    kernels.adam_block(weights, rows, cols, args.ldc);
     if (args.row_sums && first_column_block)
       kernels.adam(biases, std::size_t(rows.begin), std::size_t(rows.end));
   });

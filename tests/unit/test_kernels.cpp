@@ -279,3 +279,32 @@ TEST_CASE("gather_normalize gives byte / 255 exactly on every arch", "[kernels]"
     }
   }
 }
+
+TEST_CASE("adam_block equals adam over each row's columns, and leaves the rest alone",
+          "[kernels]") {
+  for (SimdArch arch : supported_archs()) {
+    std::mt19937 rng(5);
+    const int rows = 29, ld = 803;  // ragged against every vector width
+    const std::size_t n = std::size_t(rows) * ld;
+    const std::vector<float> w0 = random_floats(rng, n), g = random_floats(rng, n),
+                             m0 = random_floats(rng, n, -0.1f, 0.1f),
+                             v0 = random_floats(rng, n, 0.0f, 0.01f);
+    const float alpha = 0.00316f;
+    // Whole rows (one contiguous span) and a column block in the middle (a span per row).
+    for (const Range cols : {Range{0, ld}, Range{37, 437}}) {
+      const Range block_rows{3, 27};
+      std::vector<float> w = w0, m = m0, v = v0, w_ref = w0, m_ref = m0, v_ref = v0;
+      AdamArgs a{w.data(), g.data(), m.data(), v.data(), &alpha, 0.1f, 0.001f, 1e-7f};
+      AdamArgs ref{w_ref.data(), g.data(), m_ref.data(), v_ref.data(), &alpha, 0.1f, 0.001f, 1e-7f};
+      kernel_table(arch).adam_block(a, block_rows, cols, ld);
+      for (int r = block_rows.begin; r < block_rows.end; ++r)
+        kernel_table(arch).adam(ref, std::size_t(r) * ld + std::size_t(cols.begin),
+                                std::size_t(r) * ld + std::size_t(cols.end));
+      REQUIRE(same_bits(w, w_ref));
+      REQUIRE(same_bits(m, m_ref));
+      REQUIRE(same_bits(v, v_ref));
+      REQUIRE(w != w0);        // it did update something
+      REQUIRE(w[0] == w0[0]);  // row 0 is outside the block
+    }
+  }
+}
