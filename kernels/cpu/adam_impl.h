@@ -231,8 +231,9 @@ void adam(const AdamArgs& a, std::size_t begin, std::size_t end) {
 
 // Columns `cols` of rows `rows` of a [*, ld] parameter matrix: the block a weight-gradient task has
 // just written. Each row's segment is short (a few hundred floats), too short for the hardware
-// prefetcher to ramp up on the four arrays, so the next row's segments are requested while this
-// one is updated.
+// prefetcher to ramp up on the parameters and moments, so the next row's segments of those three
+// are requested, a 64-byte line at a time, while this one is updated (the gradient was just written
+// by this task and is in cache).
 template <class Arch>
 void adam_block(const AdamArgs& a, Range rows, Range cols, std::ptrdiff_t ld) {
   const AdamSetup<Arch> s = adam_setup<Arch>(a);
@@ -245,7 +246,7 @@ void adam_block(const AdamArgs& a, Range rows, Range cols, std::ptrdiff_t ld) {
     const std::size_t first = std::size_t(r) * std::size_t(ld) + std::size_t(cols.begin);
     if (r + 1 < rows.end) {
       const std::size_t next = first + std::size_t(ld);
-      for (int k = 0; k < cols.end - cols.begin; k += 16) {
+      for (int k = 0; k < cols.end - cols.begin; k += 64 / int(sizeof(float))) {
         _mm_prefetch(reinterpret_cast<const char*>(a.params + next + k), _MM_HINT_T0);
         _mm_prefetch(reinterpret_cast<const char*>(a.m + next + k), _MM_HINT_T0);
         _mm_prefetch(reinterpret_cast<const char*>(a.v + next + k), _MM_HINT_T0);
