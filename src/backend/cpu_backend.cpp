@@ -1,5 +1,6 @@
 #include "backend/cpu_backend.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -186,9 +187,11 @@ void CpuBackend::gemm(const GemmArgs& args) {
 
 void CpuBackend::mse_backward(const MseArgs& args) {
   const cpu::KernelTable& kernels = kernels_;
-  run_tasks(blocks(args.cols, kColumnBlock), [=, &kernels](int i) {
-    kernels.mse_backward(args, block_range(i, kColumnBlock, args.cols));
-  });
+  // On one thread (or inside a row chunk) whole rows: the kernel walks them row by row, and a row's
+  // full width is one contiguous stream per array.
+  const int block = parallelism() == 1 ? std::max(args.cols, 1) : kColumnBlock;
+  run_tasks(blocks(args.cols, block),
+            [=, &kernels](int i) { kernels.mse_backward(args, block_range(i, block, args.cols)); });
 }
 
 void CpuBackend::sum(const float* x, int count, float* out) {
