@@ -5,7 +5,7 @@
 # prefix (changes meant to be exact must keep it).
 # Usage: THREADS=1|2 bench/interleaved_epochs.sh ROUNDS TRAINER...
 set -euo pipefail
-rounds=${1:?rounds} threads=${THREADS:-2}
+rounds=${1:?usage: THREADS=1|2 $0 ROUNDS TRAINER...} threads=${THREADS:-2}
 shift
 (($# > 0)) || { echo "usage: THREADS=1|2 $0 ROUNDS TRAINER..." >&2; exit 2; }
 out=$(mktemp -d)
