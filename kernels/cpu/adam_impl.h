@@ -175,8 +175,8 @@ void adam_span(const AdamArgs& a, const AdamSetup<Arch>& s, std::size_t begin, s
           lanes ? tiny_moment_fused(g, m, s.beta1.c, s.beta1.shift, overflow) : __m512(zero);
       // Only the qualifying lanes' integer results are kept, so only theirs may overflow: the
       // other lanes (an ordinary g or m, whose bits are no unit count) always did, and sent every
-      // mixed vector, subnormal lanes and all, to the float path and its assists (on Intel cores
-      // 9-10% of an epoch, bench/RESULTS.md).
+      // mixed vector, subnormal lanes and all, to the float path and its assists (on an Intel
+      // host 9.5-10.7% of the median epoch, bench/RESULTS.md).
       overflow &= lanes;
       if (lanes && !overflow) {
         g = _mm512_mask_mov_ps(g, lanes, zero);

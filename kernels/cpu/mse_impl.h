@@ -37,9 +37,10 @@ inline float activation_backward_scalar(float y, float dy, Activation activation
 
 // Row by row over the column range, each column's sum parked in column_sse between rows: a row's
 // span of y, x and dz is contiguous, one stream per array for the prefetcher, where a walk down
-// one column at a time touched a new cache line in every row (4-5x slower at 256 x 784 on an
-// Intel host, bench/RESULTS.md). Each column's sum still runs over the rows in ascending order,
-// and a float parked in memory is the float in the register: the same bits either way.
+// one column at a time touched a new cache line in every row (on an Intel host its share of a
+// 1-thread epoch went from 4.9% to 4.3% of the samples, bench/RESULTS.md). Each column's sum still
+// runs over the rows in ascending order, and a float parked in memory is the float in the register:
+// the same bits either way.
 template <class Arch>
 void mse_backward(const MseArgs& m, Range cols) {
   using V = Vec<Arch>;

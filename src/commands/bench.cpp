@@ -62,10 +62,6 @@ double measure_fma_peak(const CpuBackend& cpu) {
   });
 }
 
-// The GEMM micro-kernel's own ceiling: every thread multiplies a 12x32x256 problem (one avx512
-// register tile, two avx2 ones) whose operands (12 KB of A, 32 KB of B) stay in L1, so neither
-// memory, packing nor the thread split limits it. The model's GEMMs are judged against this and
-// the peak.
 // Operands start on a cache line, as the model's do (the backend's memory and the packed panels):
 // from new[]'s 16-byte alignment every 512-bit load of B spans two lines, which costs an Intel
 // core 6-10% and would report a ceiling below what the model's products can reach.
@@ -74,6 +70,10 @@ float* cache_line_aligned(std::vector<float>& storage) {
   return storage.data() + ((64 - at % 64) % 64) / sizeof(float);
 }
 
+// The GEMM micro-kernel's own ceiling: every thread multiplies a 12x32x256 problem (one avx512
+// register tile, two avx2 ones) whose operands (12 KB of A, 32 KB of B) stay in L1, so neither
+// memory, packing nor the thread split limits it. The model's GEMMs are judged against this and
+// the peak.
 double measure_gemm_in_l1(const CpuBackend& cpu) {
   const cpu::KernelTable& table = cpu::kernel_table(cpu.arch());
   constexpr int kRows = 12, kCols = 32, kDepth = 256, kSlack = 64 / sizeof(float);
@@ -229,7 +229,7 @@ void run_bench(const BenchConfig& config, std::ostream& out) {
   j["images_per_second"] = config.images / epochs.median;
   j["floor_seconds"] = peak > 0 ? epoch_flops / (peak * 1e9) : 0;
   if (config.json) {
-    out << j.dump() << std::endl;
+    out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
     return;
   }
   char line[256];

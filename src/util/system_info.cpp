@@ -135,21 +135,15 @@ int usable_cpu_count() {
 std::string cpu_model_name() {
   std::ifstream in("/proc/cpuinfo");
   std::string line, name, family, model;
-  const auto value = [&line] {
-    const std::size_t colon = line.find(':');
-    return colon == std::string::npos ? std::string() : trim(line.substr(colon + 1));
-  };
   // The first processor's block only; a VM's name is often generic ("Intel(R) Xeon(R)
   // Processor"), so family and model say which core generation the figures came from.
   while (std::getline(in, line) && !line.empty()) {
-    if (line.rfind("model name", 0) == 0) {
-      name = value();
-    } else if (line.rfind("cpu family", 0) == 0) {
-      family = value();
-    } else if (line.rfind("model", 0) == 0 && line.find(':') != std::string::npos &&
-               trim(line.substr(0, line.find(':'))) == "model") {
-      model = value();
-    }
+    const std::size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string key = trim(line.substr(0, colon)), value = trim(line.substr(colon + 1));
+    if (key == "model name") name = value;
+    if (key == "cpu family") family = value;
+    if (key == "model") model = value;
   }
   if (name.empty()) return "unknown CPU";
   if (family.empty() || model.empty()) return name;
