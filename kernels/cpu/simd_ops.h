@@ -31,10 +31,13 @@ struct ArchTraits<xsimd::fma3<xsimd::avx2>> {
 template <>
 struct ArchTraits<xsimd::avx512bw> {
   static constexpr bool fused = true;
-  // 12x2 accumulators + 2 loads + 1 broadcast of 32 registers. 6x4 (fewer loads per multiply-add)
-  // measured no faster: its 64-column B panel no longer fits L1 when the depth is 256 or more.
-  static constexpr int gemm_rows = 12;
-  static constexpr int gemm_vectors = 2;
+  // 6x4 accumulators + 4 loads + 1 broadcast of 32 registers. Against 12x2 (2 loads, 12
+  // broadcasts): 6 broadcasts and 6 row addresses per 24 multiply-adds instead of 12, which an
+  // Intel core's load and integer ports felt (in L1 95-98% of the peak against 87-92%, real
+  // epochs 4-6% faster, bench/RESULTS.md); on Zen 5, where 12x2 was kept first, 6x4 measured no
+  // faster, its 64-column B panel no longer in L1 at depth 256 or more.
+  static constexpr int gemm_rows = 6;
+  static constexpr int gemm_vectors = 4;
 };
 
 template <class Arch>

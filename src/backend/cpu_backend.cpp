@@ -10,10 +10,12 @@
 namespace trainer {
 namespace {
 
-// Work-split granularity. GEMM blocks are multiples of every arch's register tile (rows: 6 and 12,
-// columns: 8, 16 and 32) so that splitting adds no ragged edges inside the kernels.
+// Work-split granularity. GEMM blocks are multiples of every arch's register tile (rows: 6;
+// columns: 8, 16 and 64) so that splitting adds no ragged edges inside the kernels. Rows in
+// twelves, not sixes: a weight gradient of 128 rows then splits its columns in two (each task packs
+// half of B) instead of its rows (each packs all of it): 6 measured 4% slower at 2 threads.
 constexpr int kGemmRowUnit = 12;
-constexpr int kGemmColUnit = 32;
+constexpr int kGemmColUnit = 64;
 constexpr int kColumnBlock = 64;
 constexpr int kRowBlock = 16;
 
