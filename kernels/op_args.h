@@ -64,6 +64,9 @@ struct MseArgs {
   float* column_sse = nullptr;  // [cols]; null: the gradient only
   float scale = 0;              // 2 / (rows * cols): the gradient of the mean
   Activation activation = Activation::relu;
+  // column_sse already holds each column's sum over the rows before these: continue that chain
+  // instead of starting from +0 (the rows of a batch summed in two passes give one chain's bits).
+  bool sse_continues = false;
 };
 
 }  // namespace trainer

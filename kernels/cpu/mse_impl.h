@@ -47,7 +47,7 @@ void mse_backward(const MseArgs& m, Range cols) {
   constexpr int W = int(V::size);
   const V scale(m.scale);
   float* sse = m.column_sse;
-  if (sse) {
+  if (sse && !m.sse_continues) {
     for (int c = cols.begin; c < cols.end; ++c) sse[c] = 0.0f;
   }
   for (int r = 0; r < m.rows; ++r) {

@@ -8,7 +8,7 @@ namespace {
 __global__ void mse_backward_kernel(MseArgs m) {
   const int c = blockIdx.x * blockDim.x + threadIdx.x;
   if (c >= m.cols) return;
-  float sse = 0.0f;
+  float sse = m.column_sse && m.sse_continues ? m.column_sse[c] : 0.0f;
   for (int r = 0; r < m.rows; ++r) {
     const std::ptrdiff_t at = static_cast<std::ptrdiff_t>(r) * m.cols + c;
     const float y = m.y[at];

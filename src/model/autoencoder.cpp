@@ -93,8 +93,9 @@ void Autoencoder::compute_gradients(const DeviceImages& images, const std::uint3
 
 // A step in two parts. Per row: forward, the output gradient, and every backward-data product
 // (dZ[l-1] = (dZ[l] · W) ⊙ [h[l] > 0], hidden layers are ReLU), with each W as the forward pass
-// used it. Then the reductions over the batch, independent of each other: the loss's column sums
-// and each layer's weight gradient, bias gradient and, with `alpha`, Adam step.
+// used it; the first chunk also starts the loss's column sums. Then the reductions over the batch,
+// independent of each other: the rest of the loss's column sums and each layer's weight gradient,
+// bias gradient and, with `alpha`, Adam step.
 void Autoencoder::backward(const DeviceImages& images, const std::uint32_t* rows, int batch,
                            float* sse_slot, const float* alpha) {
   const int input = layout_.shape.input;
@@ -104,6 +105,7 @@ void Autoencoder::backward(const DeviceImages& images, const std::uint32_t* rows
   mse.scale = 2.0f / float(batch * input);  // d/dy of the mean over batch x input
   mse.activation = layout_.layers[last].activation;
 
+  int loss_rows = 0;  // the rows whose loss the first chunk summed
   backend_.for_row_chunks(batch, [&](int begin, int end) {
     forward_rows(images, rows, begin, end);
     MseArgs gradient = mse;
@@ -111,6 +113,13 @@ void Autoencoder::backward(const DeviceImages& images, const std::uint32_t* rows
     gradient.y = activations_[last + 1] + std::ptrdiff_t(begin) * input;
     gradient.x = activations_[0] + std::ptrdiff_t(begin) * input;
     gradient.dz = deltas_[last] + std::ptrdiff_t(begin) * input;
+    // The first chunk starts each column's loss chain in its pass over y and x; the rows of the
+    // other chunks continue the chains below, in order. A chunk of the whole batch (one thread,
+    // a device) leaves nothing for a second pass.
+    if (begin == 0) {
+      gradient.column_sse = column_sse_;
+      loss_rows = end;
+    }
     backend_.mse_backward(gradient);
     for (std::size_t l = last; l > 0; --l) {
       const DenseLayer& layer = layout_.layers[l];
@@ -125,12 +134,15 @@ void Autoencoder::backward(const DeviceImages& images, const std::uint32_t* rows
   });
 
   backend_.independent([&] {
-    MseArgs loss = mse;  // the column sums over every row, in row order
-    loss.rows = batch;
-    loss.y = activations_[last + 1];
-    loss.x = activations_[0];
-    loss.column_sse = column_sse_;
-    backend_.mse_backward(loss);
+    if (loss_rows < batch) {
+      MseArgs loss = mse;  // the column sums continued over the other chunks' rows, in row order
+      loss.rows = batch - loss_rows;
+      loss.y = activations_[last + 1] + std::ptrdiff_t(loss_rows) * input;
+      loss.x = activations_[0] + std::ptrdiff_t(loss_rows) * input;
+      loss.column_sse = column_sse_;
+      loss.sse_continues = loss_rows > 0;
+      backend_.mse_backward(loss);
+    }
     for (std::size_t l = layout_.layers.size(); l-- > 0;) {
       const DenseLayer& layer = layout_.layers[l];
       // dW[out, in] = dZᵀ · h[l], summed over the batch in ascending order; db = dZ's column sums

@@ -199,6 +199,23 @@ TEST_CASE("cuda column_sum, mse_backward, sum and adam are bit-identical to the 
       REQUIRE(count_bit_differences(ddz.read(), dz) == 0);
       REQUIRE(count_bit_differences(dsse.read(), sse) == 0);
       REQUIRE(count_bit_differences(dtotal.read(), {host_total}) == 0);
+
+      // The sums in two passes, the second continuing the first's chains (sse_continues).
+      const int split = rows / 2;
+      DeviceArray<float> dsplit(std::vector<float>(cols, -7.0f));
+      MseArgs first{split, cols, dy.ptr, dtarget.ptr, nullptr, dsplit.ptr, 1.0f, act};
+      cuda::mse_backward(first, nullptr);
+      MseArgs rest{rows - split,
+                   cols,
+                   dy.ptr + std::size_t(split) * cols,
+                   dtarget.ptr + std::size_t(split) * cols,
+                   nullptr,
+                   dsplit.ptr,
+                   1.0f,
+                   act};
+      rest.sse_continues = true;
+      cuda::mse_backward(rest, nullptr);
+      REQUIRE(count_bit_differences(dsplit.read(), sse) == 0);
     }
   }
   const std::size_t n = 235146 + 5;
