@@ -2,8 +2,8 @@
 // what CUDA's IEEE division computes). With FMA, not by division: q = x * RN(1/255), then one
 // correction q += (x - q * 255) * RN(1/255), the residual exact in one fma (Markstein's division
 // step); the unit test checks that this is x / 255's bits for all 256 byte values on every arch.
-// Three FMA-unit operations instead of the divider's ~10 cycles per 16 lanes: on an Intel core the
-// gather of a batch went from 40-45 to 34-36 us (bench/RESULTS.md); the rest is the rows' misses.
+// A multiply and two fmas instead of a division: on an Intel core the gather of a batch went from
+// 40-45 to 34-36 us (bench/RESULTS.md); the rest is the rows' misses.
 // sse2, which has no fma, still divides.
 // The rows arrive in shuffled order from tens of megabytes of images, each a miss the hardware
 // prefetcher cannot predict, so the row a few ahead is requested while this one is converted:

@@ -34,7 +34,7 @@ struct ArchTraits<xsimd::avx512bw> {
   // 6x4 accumulators + 4 loads + 1 broadcast of 32 registers. Against 12x2 (2 loads, 12
   // broadcasts): 6 broadcasts and 6 row addresses per 24 multiply-adds instead of 12, which an
   // Intel core's load and integer ports felt (in L1 95-98% of the peak against 87-92%, real
-  // epochs 4-6% faster, bench/RESULTS.md); on Zen 5, where 12x2 was kept first, 6x4 measured no
+  // epochs 1-6% faster, bench/RESULTS.md); on Zen 5, where 12x2 was kept first, 6x4 measured no
   // faster, its 64-column B panel no longer in L1 at depth 256 or more.
   static constexpr int gemm_rows = 6;
   static constexpr int gemm_vectors = 4;
