@@ -7,10 +7,18 @@ import tempfile
 
 
 def cpu_model():
+    """The CPU's name with its family and model, as `trainer bench` prints it: a VM's name is often
+    the generic "Intel(R) Xeon(R) Processor", which says nothing of the core."""
+    fields = {}
     for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+        if not line.strip():
+            break  # the first CPU's block is enough
+    name = fields.get("model name") or platform.processor()
+    if "cpu family" in fields and "model" in fields:
+        name += f" (family {fields['cpu family']} model {fields['model']})"
+    return name
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-#include "backend/backend.h"
+#include "backend/forwarding_backend.h"
 
 namespace trainer {
 
@@ -18,24 +18,20 @@ struct OpTiming {
   double bytes = 0;  // memory an element-wise op must read and write
 };
 
-class TimingBackend final : public Backend {
+class TimingBackend final : public ForwardingBackend {
  public:
-  explicit TimingBackend(Backend& inner) : inner_(inner) {}
+  using ForwardingBackend::ForwardingBackend;
   const std::map<std::string, OpTiming>& timings() const { return timings_; }
   void reset() { timings_.clear(); }
 
-  std::string description() const override { return inner_.description(); }
-  std::string rounding() const override { return inner_.rounding(); }
-  void* allocate(std::size_t bytes) override { return inner_.allocate(bytes); }
-  void upload(void* dst, const void* src, std::size_t bytes) override {
-    inner_.upload(dst, src, bytes);
-  }
-  void download(void* dst, const void* src, std::size_t bytes) override {
-    inner_.download(dst, src, bytes);
-  }
-  void synchronize() override { inner_.synchronize(); }
-  // Recording would hide the ops from the timer: run them one by one.
+  // Recording would hide the ops from the timer: run them one by one, each over the whole batch on
+  // every thread (no row chunks, no shared regions), so that each is timed on its own.
   void run_recorded(const std::string&, const std::function<void()>& ops) override { ops(); }
+  int steps_per_recording() const override { return Backend::steps_per_recording(); }
+  void for_row_chunks(int rows, const std::function<void(int begin, int end)>& body) override {
+    Backend::for_row_chunks(rows, body);
+  }
+  void independent(const std::function<void()>& body) override { Backend::independent(body); }
 
   void gather_normalize(const std::uint8_t* images, int width, const std::uint32_t* rows, int count,
                         float* out) override;
@@ -47,7 +43,6 @@ class TimingBackend final : public Backend {
   template <class Op>
   void timed(const std::string& key, double flops, double bytes, Op op);
 
-  Backend& inner_;
   std::map<std::string, OpTiming> timings_;
 };
 

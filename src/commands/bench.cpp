@@ -7,10 +7,12 @@
 #include <cstdio>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "backend/cpu_backend.h"
 #include "backend/cuda_backend.h"
+#include "backend/products_only_backend.h"
 #include "backend/timing_backend.h"
 #include "cli/flag_values.h"
 #include "model/autoencoder.h"
@@ -109,22 +111,41 @@ struct EpochTiming {
   double median = 0;
 };
 
-// The training loop's own epochs (train/epoch_runner.h), on synthetic images.
-EpochTiming time_epochs(Backend& backend, const ModelLayout& layout, const BenchConfig& config,
-                        const DeviceImages& images) {
-  Autoencoder model(backend, layout, AdamConfig{}, std::min(config.batch_size, images.count));
-  model.upload_state(initial_state(layout, 42));
-  EpochRunner runner(backend, model, images, {config.batch_size, 42, true, AdamConfig{}, 0});
-  EpochTiming timing;
-  for (int epoch = 0; epoch < config.epochs + 1; ++epoch) {  // epoch 0 warms up, not counted
-    const auto start = Clock::now();
-    runner.run_epoch(epoch, 0, 0.0, nullptr);  // returns once the losses are on the host
-    if (epoch > 0) timing.seconds.push_back(seconds_since(start));
+struct EpochTimings {
+  EpochTiming step;           // the training loop's own epochs
+  EpochTiming products_only;  // the same epochs with only their products (ProductsOnlyBackend)
+};
+
+// The training loop's own epochs (train/epoch_runner.h) on synthetic images, alternating with the
+// same epochs through ProductsOnlyBackend, so that a drifting host slows both alike.
+EpochTimings time_epochs(Backend& backend, const ModelLayout& layout, const BenchConfig& config,
+                         const DeviceImages& images) {
+  ProductsOnlyBackend products(backend);
+  Backend* backends[2] = {&backend, &products};
+  std::vector<std::unique_ptr<Autoencoder>> models;
+  std::vector<std::unique_ptr<EpochRunner>> runners;
+  for (Backend* b : backends) {
+    models.push_back(std::make_unique<Autoencoder>(*b, layout, AdamConfig{},
+                                                   std::min(config.batch_size, images.count)));
+    models.back()->upload_state(initial_state(layout, 42));
+    runners.push_back(std::make_unique<EpochRunner>(
+        *b, *models.back(), images, EpochSettings{config.batch_size, 42, true, AdamConfig{}, 0}));
   }
-  std::vector<double> sorted = timing.seconds;
-  std::sort(sorted.begin(), sorted.end());
-  timing.median = sorted[sorted.size() / 2];
-  return timing;
+  EpochTiming timings[2];
+  for (int epoch = 0; epoch < config.epochs + 1; ++epoch) {  // epoch 0 warms up, not counted
+    for (int i = 0; i < 2; ++i) {
+      const auto start = Clock::now();
+      // Returns once the losses are on the host.
+      runners[std::size_t(i)]->run_epoch(epoch, 0, 0.0, nullptr);
+      if (epoch > 0) timings[i].seconds.push_back(seconds_since(start));
+    }
+  }
+  for (EpochTiming& timing : timings) {
+    std::vector<double> sorted = timing.seconds;
+    std::sort(sorted.begin(), sorted.end());
+    timing.median = sorted[sorted.size() / 2];
+  }
+  return {timings[0], timings[1]};
 }
 
 // One step's ops, each timed on its own, after 3 untimed warm-up steps.
@@ -192,7 +213,8 @@ void run_bench(const BenchConfig& config, std::ostream& out) {
   const int batch = std::min(config.batch_size, config.images);
   const int kernel_steps = 20;
   const auto kernels = time_kernels(backend, layout, batch, images, kernel_steps);
-  const EpochTiming epochs = time_epochs(backend, layout, config, images);
+  const EpochTimings timed_epochs = time_epochs(backend, layout, config, images);
+  const EpochTiming& epochs = timed_epochs.step;
   double step_flops = 0, step_seconds = 0;
   for (const auto& [name, t] : kernels) {
     step_flops += t.flops / kernel_steps;
@@ -228,6 +250,8 @@ void run_bench(const BenchConfig& config, std::ostream& out) {
   j["epoch_seconds_median"] = epochs.median;
   j["images_per_second"] = config.images / epochs.median;
   j["floor_seconds"] = peak > 0 ? epoch_flops / (peak * 1e9) : 0;
+  j["products_only_seconds"] = timed_epochs.products_only.seconds;
+  j["products_only_seconds_median"] = timed_epochs.products_only.median;
   if (config.json) {
     out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
     return;
@@ -265,6 +289,16 @@ void run_bench(const BenchConfig& config, std::ostream& out) {
   if (peak > 0) {
     std::snprintf(line, sizeof line, "; floor %.3f s at peak, %.2fx the floor",
                   epoch_flops / (peak * 1e9), epochs.median / (epoch_flops / (peak * 1e9)));
+    out << line;
+  }
+  std::snprintf(line, sizeof line,
+                "\nproducts: the same epochs with only their products (no gather, loss, bias sums "
+                "or Adam): median %.3f s",
+                timed_epochs.products_only.median);
+  out << line;
+  if (peak > 0) {
+    std::snprintf(line, sizeof line, ", %.2fx the floor",
+                  timed_epochs.products_only.median / (epoch_flops / (peak * 1e9)));
     out << line;
   }
   out << std::endl;

@@ -9,7 +9,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from common import Checks, run  # noqa: E402
 
 KEYS = ["version", "cpu", "device", "cuda", "fma_peak_gflops", "gemm_in_l1_gflops", "batch_size", "kernels", "step_ms_ops_timed_alone",
-        "epoch_images", "epoch_gflop", "epoch_seconds", "epoch_seconds_median", "images_per_second", "floor_seconds"]
+        "epoch_images", "epoch_gflop", "epoch_seconds", "epoch_seconds_median", "images_per_second", "floor_seconds",
+        "products_only_seconds", "products_only_seconds_median"]
 
 
 def main():
@@ -36,9 +37,13 @@ def main():
                  and abs(report.get("epoch_gflop", 0) - 72.8 * 2048 / 60000) < 0.1,
                  f"peak measured, 2 epochs timed, FLOPs counted: {report.get('fma_peak_gflops')} GFLOP/s, "
                  f"{report.get('epoch_seconds')}, {report.get('epoch_gflop')} GFLOP")
+    products = report.get("products_only_seconds", [])
+    checks.check(len(products) == 2 and all(s > 0 for s in products)
+                 and report.get("products_only_seconds_median") in products,
+                 f"the products-only epochs are timed as many times as the real ones: {products}")
     result = run(small)
     checks.check(result.returncode == 0 and "peak:" in result.stdout and "in L1:" in result.stdout
-                 and "x the floor" in result.stdout,
+                 and "x the floor" in result.stdout and "products:" in result.stdout,
                  "the table form prints the peak and the distance to the floor")
     print(result.stdout)
     result = run(["bench", "--batch-size", "0"])
