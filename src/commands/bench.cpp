@@ -221,6 +221,7 @@ void run_bench(const BenchConfig& config, std::ostream& out) {
     step_seconds += t.seconds / kernel_steps;
   }
   const double epoch_flops = step_flops * double(config.images) / batch;
+  const double floor_seconds = peak > 0 ? epoch_flops / (peak * 1e9) : 0;  // the epoch at peak
   const CudaProbe cuda = probe_cuda();
 
   nlohmann::ordered_json j;
@@ -249,7 +250,7 @@ void run_bench(const BenchConfig& config, std::ostream& out) {
   j["epoch_seconds"] = epochs.seconds;
   j["epoch_seconds_median"] = epochs.median;
   j["images_per_second"] = config.images / epochs.median;
-  j["floor_seconds"] = peak > 0 ? epoch_flops / (peak * 1e9) : 0;
+  j["floor_seconds"] = floor_seconds;
   j["products_only_seconds"] = timed_epochs.products_only.seconds;
   j["products_only_seconds_median"] = timed_epochs.products_only.median;
   if (config.json) {
@@ -287,8 +288,8 @@ void run_bench(const BenchConfig& config, std::ostream& out) {
                 epoch_flops / 1e9);
   out << line;
   if (peak > 0) {
-    std::snprintf(line, sizeof line, "; floor %.3f s at peak, %.2fx the floor",
-                  epoch_flops / (peak * 1e9), epochs.median / (epoch_flops / (peak * 1e9)));
+    std::snprintf(line, sizeof line, "; floor %.3f s at peak, %.2fx the floor", floor_seconds,
+                  epochs.median / floor_seconds);
     out << line;
   }
   std::snprintf(line, sizeof line,
@@ -298,7 +299,7 @@ void run_bench(const BenchConfig& config, std::ostream& out) {
   out << line;
   if (peak > 0) {
     std::snprintf(line, sizeof line, ", %.2fx the floor",
-                  timed_epochs.products_only.median / (epoch_flops / (peak * 1e9)));
+                  timed_epochs.products_only.median / floor_seconds);
     out << line;
   }
   out << std::endl;
